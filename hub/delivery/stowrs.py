@@ -1,0 +1,312 @@
+"""STOW-RS delivery: send PS3.10 files to a DICOMweb archive (PS3.18 10.5).
+
+Plain Python on purpose: no Django here. The hub builds one `StowRsClient`
+from its settings and calls `store()`; every failure comes back as a
+`DeliveryError` that says whether sending the same files again later can help
+(`transient`) or a person has to act first (permanent), with a one-line reason
+they can act on.
+
+Memory: dicomweb-client takes pydicom datasets and encodes each one, and then
+the whole multipart body, in memory before it sends a byte (bodies over its
+`chunk_size` go out with chunked transfer encoding, but from that in-memory
+buffer). That is fine for photos. Video will need a body streamed from the
+files on disk (Orthanc accepts chunked STOW-RS bodies), or C-STORE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pydicom
+import requests
+from dicomweb_client import DICOMwebClient
+from pydicom.errors import InvalidDicomError
+
+CONNECT_TIMEOUT = 10.0
+
+# Status codes that a later attempt can get past without anyone changing the
+# request: the archive or something in front of it is busy, down or slow.
+TRANSIENT_HTTP_STATUSES = frozenset(
+    {
+        HTTPStatus.REQUEST_TIMEOUT,
+        HTTPStatus.TOO_MANY_REQUESTS,
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        HTTPStatus.BAD_GATEWAY,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        HTTPStatus.GATEWAY_TIMEOUT,
+    }
+)
+
+# Failure Reason (0008,1197) values: PS3.18 Table I.2-2 / PS3.4 Annex B.2.3.
+FAILURE_REASONS = {
+    0x0110: "processing failure",
+    0x0122: "SOP class not supported",
+    0x0124: "not authorized",
+    0xA700: "out of resources",
+    0xA900: "data set does not match SOP class",
+    0xC000: "cannot understand",
+    0xC122: "transfer syntax not supported",
+}
+
+
+class DeliveryError(Exception):
+    """A delivery that did not happen.
+
+    `transient` is True when the same request may succeed later (archive down,
+    busy, slow); False when a person must change something first (credentials,
+    URL, the data itself). `reason` is one line without secrets.
+    """
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class StowReceipt:
+    """What the archive acknowledged (PS3.18 10.5.3, Store Instances Response)."""
+
+    stored_sop_instance_uids: tuple[str, ...]
+    retrieve_url: str | None
+
+
+class _ArchiveSession(requests.Session):
+    """A requests Session that lets requests derive the Host header.
+
+    dicomweb-client 0.61 sets `Host` to the bare host name on bodies below its
+    chunk size (a workaround for requests#4392), which drops a non-default
+    port; the archive then builds RetrieveURL (0008,1190) without it.
+    """
+
+    def request(self, method, url, *args, headers=None, **kwargs):  # type: ignore[override]
+        if headers:
+            headers = {key: value for key, value in headers.items() if key.lower() != "host"}
+        return super().request(method, url, *args, headers=headers, **kwargs)
+
+
+class StowRsClient:
+    """Stores PS3.10 files with one STOW-RS request (POST {url}/studies)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._secrets = tuple(s for s in (password,) if s)
+        session = _ArchiveSession()
+        if username is not None:
+            session.auth = (username, password or "")
+        # PS3.18 10.5.3: the response is application/dicom+json or +xml.
+        session.headers["Accept"] = "application/dicom+json, application/dicom+xml;q=0.9"
+        self._client = DICOMwebClient(
+            self.url, session=session, timeout=(min(CONNECT_TIMEOUT, timeout), timeout)
+        )
+        # Retries belong to the caller (bounded, with backoff, only for
+        # transient errors); dicomweb-client's own would block a worker.
+        self._client.set_http_retry_params(retry=False)
+
+    @property
+    def display_url(self) -> str:
+        """The URL without any user:password part, for messages."""
+        parts = urlsplit(self.url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def store(self, paths: Sequence[Path]) -> StowReceipt:
+        """Store the files and return the archive's receipt.
+
+        Succeeds only if every file's SOP Instance UID comes back in the
+        Referenced SOP Sequence (0008,1199); a Warning Reason there (HTTP 202)
+        is still success. Sending the same instances again is harmless: the
+        archive replaces or keeps what it has.
+        """
+        if not paths:
+            raise ValueError("store() needs at least one file")
+        datasets = [self._read(Path(path)) for path in paths]
+        requested = [str(ds.SOPInstanceUID) for ds in datasets]
+        try:
+            response = self._client.store_instances(datasets)
+        except requests.HTTPError as exc:
+            raise self._http_error(exc.response) from exc
+        except requests.RequestException as exc:
+            raise self._transport_error(exc) from exc
+        except ValueError as exc:
+            raise self._error(
+                f"answered with a STOW-RS response that cannot be read ({exc})", transient=False
+            ) from exc
+        return self._receipt(response, requested)
+
+    # Reading the files
+
+    def _read(self, path: Path) -> pydicom.Dataset:
+        try:
+            ds = pydicom.dcmread(path)
+        except InvalidDicomError as exc:
+            raise DeliveryError(f"{path} is not a DICOM PS3.10 file", transient=False) from exc
+        except OSError as exc:
+            raise DeliveryError(
+                f"cannot read {path}: {exc.strerror or exc}", transient=False
+            ) from exc
+        if "SOPInstanceUID" not in ds:
+            raise DeliveryError(f"{path} has no SOP Instance UID", transient=False)
+        return ds
+
+    # Judging the answer
+
+    def _receipt(self, response: pydicom.Dataset, requested: Sequence[str]) -> StowReceipt:
+        failed = _failures(response)
+        if failed:
+            raise self._error(f"refused {failed}", transient=_only_out_of_resources(response))
+        stored = [
+            str(item.ReferencedSOPInstanceUID)
+            for item in response.get("ReferencedSOPSequence", [])
+            if "ReferencedSOPInstanceUID" in item
+        ]
+        missing = [uid for uid in requested if uid not in stored]
+        if missing:
+            raise self._error(
+                f"did not acknowledge SOP instance(s) {', '.join(missing)} "
+                "(absent from its Referenced SOP Sequence)",
+                transient=False,
+            )
+        retrieve_url = response.get("RetrieveURL")
+        return StowReceipt(
+            stored_sop_instance_uids=tuple(requested),
+            retrieve_url=str(retrieve_url) if retrieve_url else None,
+        )
+
+    def _http_error(self, response: requests.Response) -> DeliveryError:
+        status = response.status_code
+        label = f"{status} {_status_phrase(status)}".strip()
+        failed = _failures(_response_dataset(response))
+        detail = f": refused {failed}" if failed else ""
+        if status == HTTPStatus.UNAUTHORIZED:
+            return self._error(
+                f"refused the credentials ({label}): check HUB_STOWRS_USERNAME/HUB_STOWRS_PASSWORD",
+                transient=False,
+            )
+        if status == HTTPStatus.FORBIDDEN:
+            return self._error(
+                f"does not allow this user to store ({label}): grant STOW-RS to "
+                "HUB_STOWRS_USERNAME on the archive",
+                transient=False,
+            )
+        if status in (HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED):
+            return self._error(
+                f"has no STOW-RS service there ({label}): check HUB_STOWRS_URL "
+                "(the DICOMweb root, e.g. http://host:8042/dicom-web)",
+                transient=False,
+            )
+        if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+            return self._error(
+                f"refused the request as too large ({label}): raise the archive's "
+                "(or its proxy's) body size limit or send the instances by C-STORE",
+                transient=False,
+            )
+        if status == HTTPStatus.UNSUPPORTED_MEDIA_TYPE:
+            return self._error(
+                f"refused the media type ({label}): it wants "
+                'multipart/related; type="application/dicom" with PS3.10 files',
+                transient=False,
+            )
+        if status == HTTPStatus.CONFLICT:
+            return self._error(
+                f"answered {label}{detail or ': instances conflict'}", transient=False
+            )
+        if status in TRANSIENT_HTTP_STATUSES or (
+            status >= 500 and status not in (HTTPStatus.NOT_IMPLEMENTED, 505)
+        ):
+            return self._error(f"answered {label}{detail}: will retry", transient=True)
+        return self._error(f"answered {label}{detail or ': refused the request'}", transient=False)
+
+    def _transport_error(self, exc: requests.RequestException) -> DeliveryError:
+        # SSLError is a ConnectionError, but a bad certificate does not fix itself.
+        if isinstance(exc, requests.exceptions.SSLError):
+            return self._error(
+                f"failed the TLS handshake ({_cause(exc)}): check its certificate",
+                transient=False,
+            )
+        if isinstance(exc, requests.Timeout):
+            return self._error(f"did not answer in time ({_cause(exc)})", transient=True)
+        if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+            return self._error(f"could not be reached ({_cause(exc)})", transient=True)
+        return self._error(f"could not be sent the request ({type(exc).__name__})", transient=False)
+
+    def _error(self, what: str, *, transient: bool) -> DeliveryError:
+        reason = f"archive at {self.display_url} {what}"
+        for secret in self._secrets:
+            reason = reason.replace(secret, "***")
+        return DeliveryError(" ".join(reason.split()), transient=transient)
+
+
+def _response_dataset(response: requests.Response) -> pydicom.Dataset:
+    """The Store Instances Response in an error answer, or an empty dataset."""
+    try:
+        return pydicom.Dataset.from_json(response.json())
+    except (ValueError, TypeError, KeyError):
+        return pydicom.Dataset()
+
+
+def _failures(response: pydicom.Dataset) -> str:
+    """'<uid> (0xC000 cannot understand), ...' for the Failed SOP Sequence."""
+    failures = []
+    for item in response.get("FailedSOPSequence", []):
+        uid = item.get("ReferencedSOPInstanceUID", "(no SOP Instance UID)")
+        failures.append(f"{uid} ({_failure_reason(item.get('FailureReason'))})")
+    return ", ".join(failures)
+
+
+def _failure_reason(code: int | None) -> str:
+    if code is None:
+        return "no failure reason given"
+    meaning = FAILURE_REASONS.get(code)
+    if meaning is None:
+        meaning = {0xA7: "out of resources", 0xC0: "cannot understand"}.get(
+            code >> 8, "unknown reason"
+        )
+    return f"0x{code:04X} {meaning}"
+
+
+def _only_out_of_resources(response: pydicom.Dataset) -> bool:
+    # A7xx means the archive is full or busy: sending the same data later can
+    # work once someone makes room, unlike every other failure reason.
+    codes: Iterable[int | None] = (
+        item.get("FailureReason") for item in response.get("FailedSOPSequence", [])
+    )
+    return all(code is not None and code >> 8 == 0xA7 for code in codes)
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _cause(exc: BaseException) -> str:
+    """A short cause for a transport error, e.g. 'connection refused'."""
+    text = str(exc)
+    for pattern, cause in (
+        (r"Connection refused", "connection refused"),
+        (r"Connection reset|RemoteDisconnected|Connection aborted", "connection reset"),
+        (r"Read timed out", "read timed out"),
+        (r"timed out", "connect timed out"),
+        (r"Name or service not known|nodename nor servname|getaddrinfo failed", "unknown host"),
+        (r"No route to host", "no route to host"),
+        (r"certificate verify failed", "certificate verify failed"),
+    ):
+        if re.search(pattern, text):
+            return cause
+    return type(exc).__name__
