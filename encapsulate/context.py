@@ -1,0 +1,301 @@
+"""The capture context: who and what a capture is of.
+
+The hub (or the mobile client) sends it as JSON; ``parse_context`` checks it
+against the contract in docs/capture-context.md and the DICOM value limits of
+PS3.5 6.2, and returns frozen dataclasses. ``context_to_json`` is its inverse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from encapsulate.errors import ContextError
+from encapsulate.value_rules import check_lo, check_pn, check_sh, check_uid
+
+
+class Specialty(StrEnum):
+    """The clinical setting of the capture; it selects the IOD later on."""
+
+    WOUND = "wound"
+    BURN = "burn"
+    DERMATOLOGY = "dermatology"
+    DERMOSCOPY = "dermoscopy"
+    OPHTHALMOLOGY = "ophthalmology"
+    POCUS = "pocus"
+    ENDOSCOPY = "endoscopy"
+    GENERAL = "general"
+
+
+# Patient's Sex (0010,0040) enumerated values, PS3.3 C.7.1.1.
+SEXES = ("M", "F", "O")
+# Image Laterality (0020,0062) enumerated values, PS3.3 C.7.6.2.
+LATERALITIES = ("R", "L", "B", "U")
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    issuer: str | None = None
+    name: str | None = None
+    birth_date: date | None = None
+    sex: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    accession_number: str | None = None
+    issuer: str | None = None
+    service_request: str | None = None
+    study_instance_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class Encounter:
+    id: str
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class BodySite:
+    """A coded anatomic region: ``code`` is "SCHEME:VALUE", e.g. "SCT:30021000"."""
+
+    code: str
+    meaning: str | None = None
+    laterality: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return self.code.split(":", 1)[0]
+
+    @property
+    def value(self) -> str:
+        return self.code.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class CaptureContext:
+    patient: Patient
+    order: Order | None = None
+    encounter: Encounter | None = None
+    specialty: Specialty = Specialty.GENERAL
+    body_site: BodySite | None = None
+    operator: str | None = None
+    institution: str | None = None
+    department: str | None = None
+    captured_at: datetime | None = None
+    description: str | None = None
+
+
+_T = TypeVar("_T")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Coding Scheme Designator and Code Value are SH (PS3.3 8.1, 8.2).
+_CODE = re.compile(r"([A-Za-z0-9_.-]{1,16}):([^\s:\\]{1,16})")
+
+
+def _object(path: str, data: object, known: tuple[str, ...]) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ContextError(f"{path} must be a JSON object")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ContextError(f"{path}.{unknown[0]} is not a known field (known: {', '.join(known)})")
+    return data
+
+
+def _optional(
+    obj: Mapping[str, Any], path: str, key: str, check: Callable[[str, str], _T]
+) -> _T | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    field = f"{path}.{key}"
+    if not isinstance(value, str):
+        raise ContextError(f"{field} must be a string")
+    return check(field, value)
+
+
+def _required(obj: Mapping[str, Any], path: str, key: str, check: Callable[[str, str], _T]) -> _T:
+    value = _optional(obj, path, key, check)
+    if value is None:
+        raise ContextError(f"{path}.{key} is required")
+    return value
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def check(field: str, value: str) -> str:
+        if value not in choices:
+            raise ContextError(f"{field} must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def _iso_date(field: str, value: str) -> date:
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ContextError(f"{field} must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _aware_datetime(field: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ContextError(
+            f"{field} must be an ISO 8601 date-time, e.g. 2026-11-28T10:15:00+01:00"
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ContextError(f"{field} must carry a UTC offset, e.g. 2026-11-28T10:15:00+01:00")
+    return moment
+
+
+def _specialty(field: str, value: str) -> Specialty:
+    try:
+        return Specialty(value)
+    except ValueError:
+        raise ContextError(
+            f"{field} must be one of {', '.join(s.value for s in Specialty)}"
+        ) from None
+
+
+def _code(field: str, value: str) -> str:
+    if not _CODE.fullmatch(value):
+        raise ContextError(
+            f"{field} must be SCHEME:VALUE, e.g. SCT:30021000 (each part at most 16 characters)"
+        )
+    return value
+
+
+def _patient(data: object) -> Patient:
+    path = "context.patient"
+    if data is None:
+        raise ContextError(f"{path} is required")
+    obj = _object(path, data, ("id", "issuer", "name", "birth_date", "sex"))
+    return Patient(
+        id=_required(obj, path, "id", check_lo),
+        issuer=_optional(obj, path, "issuer", check_lo),
+        name=_optional(obj, path, "name", check_pn),
+        birth_date=_optional(obj, path, "birth_date", _iso_date),
+        sex=_optional(obj, path, "sex", _one_of(SEXES)),
+    )
+
+
+def _order(data: object) -> Order | None:
+    if data is None:
+        return None
+    path = "context.order"
+    obj = _object(
+        path, data, ("accession_number", "issuer", "service_request", "study_instance_uid")
+    )
+    order = Order(
+        accession_number=_optional(obj, path, "accession_number", check_sh),
+        issuer=_optional(obj, path, "issuer", check_lo),
+        service_request=_optional(obj, path, "service_request", check_lo),
+        study_instance_uid=_optional(obj, path, "study_instance_uid", check_uid),
+    )
+    if order.accession_number is None and order.service_request is None:
+        raise ContextError(f"{path} needs an accession_number or a service_request")
+    return order
+
+
+def _encounter(data: object) -> Encounter | None:
+    if data is None:
+        return None
+    path = "context.encounter"
+    obj = _object(path, data, ("id", "issuer"))
+    return Encounter(
+        id=_required(obj, path, "id", check_lo),
+        issuer=_optional(obj, path, "issuer", check_lo),
+    )
+
+
+def _body_site(data: object) -> BodySite | None:
+    if data is None:
+        return None
+    path = "context.body_site"
+    obj = _object(path, data, ("code", "meaning", "laterality"))
+    return BodySite(
+        code=_required(obj, path, "code", _code),
+        meaning=_optional(obj, path, "meaning", check_lo),
+        laterality=_optional(obj, path, "laterality", _one_of(LATERALITIES)),
+    )
+
+
+_TOP_LEVEL = (
+    "patient",
+    "order",
+    "encounter",
+    "specialty",
+    "body_site",
+    "operator",
+    "institution",
+    "department",
+    "captured_at",
+    "description",
+)
+
+
+def parse_context(data: object) -> CaptureContext:
+    """Check a decoded JSON capture context and return it as a ``CaptureContext``.
+
+    Raises ``ContextError`` whose reason names the offending field path, e.g.
+    "context.patient.id is required". Unknown keys are refused so that a typo
+    never silently drops information.
+    """
+    obj = _object("context", data, _TOP_LEVEL)
+    return CaptureContext(
+        patient=_patient(obj.get("patient")),
+        order=_order(obj.get("order")),
+        encounter=_encounter(obj.get("encounter")),
+        specialty=_optional(obj, "context", "specialty", _specialty) or Specialty.GENERAL,
+        body_site=_body_site(obj.get("body_site")),
+        operator=_optional(obj, "context", "operator", check_pn),
+        institution=_optional(obj, "context", "institution", check_lo),
+        department=_optional(obj, "context", "department", check_lo),
+        captured_at=_optional(obj, "context", "captured_at", _aware_datetime),
+        description=_optional(obj, "context", "description", check_lo),
+    )
+
+
+def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
+    """The JSON form of ``ctx``; ``parse_context(context_to_json(ctx)) == ctx``."""
+    p = ctx.patient
+    return {
+        "patient": {
+            "id": p.id,
+            "issuer": p.issuer,
+            "name": p.name,
+            "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+            "sex": p.sex,
+        },
+        "order": None
+        if ctx.order is None
+        else {
+            "accession_number": ctx.order.accession_number,
+            "issuer": ctx.order.issuer,
+            "service_request": ctx.order.service_request,
+            "study_instance_uid": ctx.order.study_instance_uid,
+        },
+        "encounter": None
+        if ctx.encounter is None
+        else {"id": ctx.encounter.id, "issuer": ctx.encounter.issuer},
+        "specialty": ctx.specialty.value,
+        "body_site": None
+        if ctx.body_site is None
+        else {
+            "code": ctx.body_site.code,
+            "meaning": ctx.body_site.meaning,
+            "laterality": ctx.body_site.laterality,
+        },
+        "operator": ctx.operator,
+        "institution": ctx.institution,
+        "department": ctx.department,
+        "captured_at": ctx.captured_at.isoformat() if ctx.captured_at else None,
+        "description": ctx.description,
+    }
