@@ -204,10 +204,12 @@ def make_jpeg(
     )
     extra = _segment(0xED, iptc)
     if trailer:
-        extra += _segment(0xE2, b"MPF\x00II*\x00" + b"\x00" * 16)
+        # An MPF index (CIPA DC-007) with an empty IFD: enough to look like a phone's.
+        extra += _segment(0xE2, b"MPF\x00II*\x00" + struct.pack("<IHI", 8, 0, 0))
     data = data[:2] + extra + data[2:]
     if extended:
-        sof = data.index(b"\xff\xc0")
+        # The frame header of the main image, not of the EXIF thumbnail.
+        sof = data.index(b"\xff\xc0\x00\x11" + struct.pack(">BHH", 8, height, width))
         data = data[:sof] + b"\xff\xc1" + data[sof + 2 :]
     if trailer:
         second = picture(width // 2 or 1, height // 2 or 1, seed=11)
