@@ -1,0 +1,63 @@
+# The two commands a new machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# Debian packages: what the hub runs with, and what the tests run against.
+RUN_PACKAGES := libjpeg-turbo-progs ffmpeg
+TEST_PACKAGES := $(RUN_PACKAGES) orthanc orthanc-dicomweb dcmtk dicom3tools libimage-exiftool-perl
+
+.PHONY: run test test-embedded check lint format install system-run system-test migrations bench
+
+run: install system-run
+	$(PY) -m hub.launch
+
+test: install system-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite on SQLite and the filesystem broker, as on a laptop.
+test-embedded: install system-test
+	HUB_TEST_EMBEDDED=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SECRET_KEY=check HUB_DATA_DIR=$$(mktemp -d) $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=check HUB_DATA_DIR=$$(mktemp -d) $(PY) manage.py check
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations: install
+	DJANGO_SECRET_KEY=dev HUB_DATA_DIR=$$(mktemp -d) $(PY) manage.py makemigrations
+
+bench: install system-test
+	$(PY) bench/wrap_photo.py
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory apt PACKAGES=python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+system-run:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(RUN_PACKAGES)"
+
+system-test:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
+
+# Installs the Debian packages that are missing: with apt when root, else says how.
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian packages:$$missing; install them with: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CaptureApiConfig(AppConfig):
+    name = "capture_api"
+    verbose_name = "Capture API"

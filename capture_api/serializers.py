@@ -1,0 +1,106 @@
+"""What the API reads and writes; no behaviour beyond parsing and shaping."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from hub.captures.models import Capture, DicomInstance
+from hub.delivery.models import Delivery
+
+
+class ContextField(serializers.Field):
+    """The capture context: a JSON object, sent as a form field or a JSON part."""
+
+    default_error_messages = {"invalid": "context is not valid JSON: {error}"}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "read"):
+            data = data.read()
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", errors="replace")
+        if isinstance(data, str):
+            try:
+                return json.loads(data)
+            except json.JSONDecodeError as error:
+                self.fail("invalid", error=str(error))
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class CaptureUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="the photo, video or document, as captured"
+    )
+    context = ContextField(
+        help_text="the capture context, a JSON object (see docs/capture-context.md)"
+    )
+
+
+class DicomInstanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DicomInstance
+        fields = ["sop_instance_uid", "sop_class_uid", "transfer_syntax_uid", "derived", "size"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = [
+            "destination",
+            "status",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "retrieve_url",
+        ]
+
+
+class CaptureSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    original = serializers.SerializerMethodField()
+    dicom = serializers.SerializerMethodField()
+    deliveries = DeliverySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Capture
+        fields = [
+            "id",
+            "url",
+            "status",
+            "reason",
+            "mime_type",
+            "created_at",
+            "updated_at",
+            "original",
+            "context",
+            "media_info",
+            "dicom",
+            "deliveries",
+        ]
+
+    def get_url(self, capture: Capture) -> str:
+        return reverse(
+            "capture-detail", kwargs={"pk": capture.pk}, request=self.context.get("request")
+        )
+
+    def get_original(self, capture: Capture) -> dict[str, Any]:
+        return {
+            "name": capture.original_name,
+            "size": capture.original_size,
+            "sha256": capture.original_sha256,
+        }
+
+    def get_dicom(self, capture: Capture) -> dict[str, Any]:
+        return {
+            "study_instance_uid": capture.study_instance_uid,
+            "series_instance_uid": capture.series_instance_uid,
+            "sop_instance_uid": capture.sop_instance_uid,
+            "instances": DicomInstanceSerializer(capture.instances.all(), many=True).data,
+        }

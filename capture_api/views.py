@@ -1,0 +1,79 @@
+"""Thin views: validate the request, call one hub service, shape the answer."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from capture_api.serializers import CaptureSerializer, CaptureUploadSerializer
+from hub.accounts.roles import user_sees_all_captures
+from hub.captures.models import Capture
+from hub.captures.receive import CaptureRefused, Upload, capture_receive
+
+SNIFF_BYTES = 4096
+
+
+def visible_captures(request: Request) -> QuerySet[Capture]:
+    captures = Capture.objects.prefetch_related("instances", "deliveries")
+    if user_sees_all_captures(request.user):
+        return captures
+    return captures.filter(created_by=request.user)
+
+
+class CaptureListCreate(generics.ListAPIView):
+    serializer_class = CaptureSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[Capture]:
+        captures = visible_captures(self.request)
+        if status_filter := self.request.query_params.get("status"):
+            captures = captures.filter(status=status_filter)
+        return captures
+
+    @extend_schema(
+        request={"multipart/form-data": CaptureUploadSerializer},
+        responses={201: CaptureSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="repeat it on a retried upload to get the first capture back",
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        """Stores the original durably and starts the pipeline; 201 only once it is on disk."""
+        upload = CaptureUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        head = file.read(SNIFF_BYTES)
+        try:
+            received = capture_receive(
+                user=request.user,
+                upload=Upload(
+                    name=file.name or "", size=file.size, head=head, chunks=file.chunks()
+                ),
+                context_data=upload.validated_data["context"],
+                idempotency_key=request.headers.get("Idempotency-Key") or None,
+                max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
+            )
+        except CaptureRefused as refused:
+            return Response({refused.field: [refused.reason]}, status=refused.status)
+        body = CaptureSerializer(received.capture, context={"request": request}).data
+        headers = {"Location": body["url"]}
+        if not received.created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+class CaptureDetail(generics.RetrieveAPIView):
+    serializer_class = CaptureSerializer
+
+    def get_queryset(self) -> QuerySet[Capture]:
+        return visible_captures(self.request)

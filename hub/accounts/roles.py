@@ -1,0 +1,26 @@
+"""The roles a hub user can hold, kept as Django groups."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(StrEnum):
+    CAPTURER = "capturer"  # takes captures and sees their own
+    OPERATOR = "operator"  # imaging IT: sees every capture, reconciles, retries
+    ADMIN = "admin"  # everything, including users and settings in the admin
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return set(Role)
+    names = set(user.groups.values_list("name", flat=True))
+    return {role for role in Role if role.value in names}
+
+
+def user_sees_all_captures(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user_roles(user) & {Role.OPERATOR, Role.ADMIN})

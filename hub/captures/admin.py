@@ -1,0 +1,47 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from hub.captures.models import Capture, DicomInstance
+from hub.delivery.models import Delivery
+from hub.delivery.tasks import retry_capture_delivery
+
+
+class DicomInstanceInline(admin.TabularInline):
+    model = DicomInstance
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in DicomInstance._meta.fields]
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ["destination", "status", "attempts", "last_error", "next_attempt_at", "delivered_at"]
+    readonly_fields = fields
+
+
+@admin.register(Capture)
+class CaptureAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "patient_id", "mime_type", "created_by", "created_at", "reason"]
+    list_filter = ["status", "mime_type", "created_at"]
+    search_fields = ["id", "sop_instance_uid", "study_instance_uid", "original_sha256"]
+    date_hierarchy = "created_at"
+    inlines = [DicomInstanceInline, DeliveryInline]
+    actions = ["retry_delivery"]
+    readonly_fields = [f.name for f in Capture._meta.fields]
+
+    @admin.display(description="patient")
+    def patient_id(self, capture: Capture) -> str:
+        return str(capture.context.get("patient", {}).get("id", ""))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry delivery of the selected failed captures")
+    def retry_delivery(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:
+        failed = list(queryset.filter(status="failed").values_list("id", flat=True))
+        for capture_id in failed:
+            retry_capture_delivery.delay(str(capture_id))
+        self.message_user(request, f"{len(failed)} capture(s) queued for delivery", messages.INFO)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CapturesConfig(AppConfig):
+    name = "hub.captures"
+    label = "captures"
+    verbose_name = "Captures"

@@ -1,0 +1,93 @@
+"""A capture's state, its stored original and the DICOM instances made from it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CaptureStatus(models.TextChoices):
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    ENCAPSULATED = "encapsulated"
+    DELIVERING = "delivering"
+    ARCHIVED = "archived"
+    # The two that need a person; `reason` says why.
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+# The step that moves a capture out of each working state.
+NEXT_STEP = {
+    CaptureStatus.RECEIVED: "inspect",
+    CaptureStatus.INSPECTED: "encapsulate",
+    CaptureStatus.ENCAPSULATED: "deliver",
+}
+
+
+class Capture(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(
+        max_length=16, choices=CaptureStatus.choices, default=CaptureStatus.RECEIVED, db_index=True
+    )
+    reason = models.TextField(blank=True, help_text="why a person must look at it")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="captures"
+    )
+    # NULL, not "", for "no key": the unique constraint below skips NULLs.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    context = models.JSONField(help_text="the capture context, as validated")
+
+    original_name = models.CharField(max_length=255, blank=True)
+    original_path = models.CharField(max_length=1024, help_text="below HUB_DATA_DIR")
+    original_sha256 = models.CharField(max_length=64)
+    original_size = models.BigIntegerField()
+    mime_type = models.CharField(max_length=100, help_text="sniffed from the content")
+    media_info = models.JSONField(null=True, blank=True)
+
+    # Minted once at receipt so that every retry re-sends the same instance.
+    study_instance_uid = models.CharField(max_length=64)
+    series_instance_uid = models.CharField(max_length=64)
+    sop_instance_uid = models.CharField(max_length=64, unique=True)
+
+    # A step in progress holds the capture until then; an expired lease means
+    # the worker died and the step may be taken again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="capture_unique_idempotency_key_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"capture {self.id} ({self.status})"
+
+
+class DicomInstance(models.Model):
+    """One DICOM file the hub wrote for a capture, kept until delivered."""
+
+    capture = models.ForeignKey(Capture, on_delete=models.CASCADE, related_name="instances")
+    sop_instance_uid = models.CharField(max_length=64, unique=True)
+    sop_class_uid = models.CharField(max_length=64)
+    transfer_syntax_uid = models.CharField(max_length=64)
+    path = models.CharField(max_length=1024, help_text="below HUB_DATA_DIR")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    derived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.sop_instance_uid

@@ -1,0 +1,93 @@
+"""The pipeline's steps for one capture: inspect, then encapsulate.
+
+Each step claims the capture (see `steps`), does its work outside any
+transaction, then moves the capture on in one short transaction. Each returns
+True when the capture moved on, so that the caller enqueues the next step.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+
+from encapsulate import EncapsulateError, MediaError, inspect_media, parse_context, wrap
+from encapsulate.identity import InstanceIdentity, Producer
+from hub.captures.models import Capture, CaptureStatus, DicomInstance
+from hub.captures.steps import claim_step, finish_step, release_step
+from hub.captures.storage import data_path, file_sha256, instance_directory
+
+log = logging.getLogger(__name__)
+
+
+def capture_inspect(*, capture_id: UUID | str) -> bool:
+    capture = claim_step(capture_id, CaptureStatus.RECEIVED)
+    if capture is None:
+        return False
+    try:
+        info = inspect_media(data_path(capture.original_path))
+    except MediaError as error:
+        log.info("capture %s rejected on inspection: %s", capture.id, error.reason)
+        finish_step(capture, CaptureStatus.RECEIVED, CaptureStatus.REJECTED, reason=error.reason)
+        return False
+    except BaseException:
+        release_step(capture)
+        raise
+    return finish_step(
+        capture, CaptureStatus.RECEIVED, CaptureStatus.INSPECTED, media_info=info.as_json()
+    )
+
+
+def capture_identity(capture: Capture) -> InstanceIdentity:
+    return InstanceIdentity(
+        study_instance_uid=capture.study_instance_uid,
+        series_instance_uid=capture.series_instance_uid,
+        sop_instance_uid=capture.sop_instance_uid,
+    )
+
+
+def hub_producer() -> Producer:
+    return Producer(station_name=settings.HUB_STATION_NAME)
+
+
+def capture_encapsulate(*, capture_id: UUID | str) -> bool:
+    """Writes the capture's DICOM instance(s) below dicom/<capture id>/.
+
+    Running it again after a crash rewrites the same instances with the same
+    UIDs; the archive replaces an instance re-sent under the same UID.
+    """
+    capture = claim_step(capture_id, CaptureStatus.INSPECTED)
+    if capture is None:
+        return False
+    try:
+        written = wrap(
+            data_path(capture.original_path),
+            context=parse_context(capture.context),
+            identity=capture_identity(capture),
+            out_dir=instance_directory(capture.id),
+            producer=hub_producer(),
+        )
+    except EncapsulateError as error:
+        log.info("capture %s rejected on encapsulation: %s", capture.id, error.reason)
+        finish_step(capture, CaptureStatus.INSPECTED, CaptureStatus.REJECTED, reason=error.reason)
+        return False
+    except BaseException:
+        release_step(capture)
+        raise
+    with transaction.atomic():
+        for instance in written:
+            DicomInstance.objects.update_or_create(
+                sop_instance_uid=instance.sop_instance_uid,
+                defaults={
+                    "capture": capture,
+                    "sop_class_uid": instance.sop_class_uid,
+                    "transfer_syntax_uid": instance.transfer_syntax_uid,
+                    "path": str(instance.path.relative_to(settings.HUB_DATA_DIR)),
+                    "size": instance.path.stat().st_size,
+                    "sha256": file_sha256(instance.path),
+                    "derived": instance.derived,
+                },
+            )
+        return finish_step(capture, CaptureStatus.INSPECTED, CaptureStatus.ENCAPSULATED)

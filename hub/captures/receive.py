@@ -1,0 +1,129 @@
+"""Taking a capture in: validate, store the original durably, record it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from encapsulate import ContextError, MediaError, context_to_json, parse_context
+from encapsulate.identity import InstanceIdentity
+from encapsulate.sniff import identify
+from hub.captures.models import Capture
+from hub.captures.storage import data_path, store_original
+
+
+class CaptureRefused(Exception):
+    """The upload cannot become a capture; nothing was kept.
+
+    `field` names the request part at fault (`file` or `context`) and `status`
+    the HTTP status that fits (400 malformed, 413 too large, 415 not a media
+    type the hub takes, 422 idempotency key reused for other content).
+    """
+
+    def __init__(self, reason: str, *, field: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the API hands over: the file's first bytes, all its chunks, its size."""
+
+    name: str
+    size: int
+    head: bytes
+    chunks: Iterable[bytes]
+
+
+@dataclass(frozen=True)
+class Received:
+    capture: Capture
+    created: bool
+
+
+def capture_receive(
+    *,
+    user: AbstractBaseUser,
+    upload: Upload,
+    context_data: object,
+    idempotency_key: str | None = None,
+    max_bytes: int,
+) -> Received:
+    """Stores the original (fsync) and records the capture with its UIDs.
+
+    The pipeline starts when the transaction commits. With an idempotency key
+    already used by this user, the first capture is returned and nothing new
+    is stored, provided the content is the same.
+    """
+    if idempotency_key:
+        earlier = Capture.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _replay(earlier, upload)
+
+    try:
+        context = parse_context(context_data)
+    except ContextError as error:
+        raise CaptureRefused(error.reason, field="context") from None
+    if upload.size == 0:
+        raise CaptureRefused("the file is empty", field="file")
+    if upload.size > max_bytes:
+        raise CaptureRefused(
+            f"the file is {upload.size} bytes; this hub takes at most {max_bytes}",
+            field="file",
+            status=413,
+        )
+    try:
+        media_type = identify(upload.head)
+    except MediaError as error:
+        raise CaptureRefused(error.reason, field="file", status=415) from None
+
+    stored = store_original(upload.chunks, suffix=PurePath(upload.name).suffix.lower()[:10])
+    order_study_uid = context.order.study_instance_uid if context.order else None
+    identity = InstanceIdentity.mint(study_instance_uid=order_study_uid)
+    try:
+        with transaction.atomic():
+            capture = Capture.objects.create(
+                created_by=user,
+                idempotency_key=idempotency_key or None,
+                context=context_to_json(context),
+                original_name=PurePath(upload.name).name[:255],
+                original_path=stored.relative_path,
+                original_sha256=stored.sha256,
+                original_size=stored.size,
+                mime_type=media_type.value,
+                study_instance_uid=identity.study_instance_uid,
+                series_instance_uid=identity.series_instance_uid,
+                sop_instance_uid=identity.sop_instance_uid,
+            )
+            transaction.on_commit(lambda: _start_pipeline(capture))
+    except IntegrityError:
+        # The same key raced in from a parallel retry: the winner's capture stands.
+        data_path(stored.relative_path).unlink(missing_ok=True)
+        earlier = Capture.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+        if earlier is None:
+            raise
+        return _replay(earlier, upload)
+    return Received(capture=capture, created=True)
+
+
+def _replay(earlier: Capture, upload: Upload) -> Received:
+    if earlier.original_size != upload.size:
+        raise CaptureRefused(
+            "this Idempotency-Key was already used for a different file; "
+            "use a new key for a new capture",
+            field="file",
+            status=422,
+        )
+    return Received(capture=earlier, created=False)
+
+
+def _start_pipeline(capture: Capture) -> None:
+    from hub.captures.tasks import inspect_capture
+
+    inspect_capture.delay(str(capture.id))

@@ -1,0 +1,42 @@
+"""One capture's delivery to one destination, with its attempts."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from hub.captures.models import Capture
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Delivery(models.Model):
+    capture = models.ForeignKey(Capture, on_delete=models.CASCADE, related_name="deliveries")
+    destination = models.CharField(max_length=64, help_text="a destination's name in settings")
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    retrieve_url = models.URLField(max_length=1024, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["capture", "destination"], name="delivery_unique_per_destination"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.capture_id} -> {self.destination} ({self.status})"

@@ -1,0 +1,216 @@
+"""Settings of the capture hub: environment variables only (12-factor).
+
+`.env.example` lists every variable. Without any, the hub runs on a laptop with
+embedded defaults: SQLite and a serverless Celery broker under HUB_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from hub.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_optional,
+    env_path,
+    env_str,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Core
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+HUB_DATA_DIR = env_path("HUB_DATA_DIR", BASE_DIR / "var")
+HUB_PORT = env_int("HUB_PORT", 8000, minimum=1)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "hub.accounts",
+    "hub.captures",
+    "hub.delivery",
+    "capture_api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hub.urls"
+WSGI_APPLICATION = "hub.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# Database: SQLite under HUB_DATA_DIR unless DATABASE_URL names another.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{HUB_DATA_DIR / 'hub.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The web process and the worker write the same file: WAL lets readers
+    # go on while one writes, and IMMEDIATE avoids deadlocked upgrades.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory, so that a Celery worker in another process sees it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("HUB_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HUB_DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Uploads: large files spill to disk on the same filesystem as the originals,
+# so storing one is a copy with hashing, never a second trip through memory.
+FILE_UPLOAD_TEMP_DIR = HUB_DATA_DIR / "tmp"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+HUB_MAX_UPLOAD_BYTES = env_int("HUB_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)
+
+# REST API
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Capture hub API",
+    "DESCRIPTION": "Takes clinical photos and video in, ties them to the patient, "
+    "delivers them to the imaging archive as DICOM.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Celery: a broker that needs no server unless CELERY_BROKER_URL names one.
+HUB_QUEUE_PREFIX = env_str("HUB_QUEUE_PREFIX", "hub")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = HUB_DATA_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("HUB_TASK_SOFT_TIME_LIMIT", 1800, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+HUB_QUEUE_CPU = f"{HUB_QUEUE_PREFIX}.cpu"
+HUB_QUEUE_IO = f"{HUB_QUEUE_PREFIX}.io"
+CELERY_TASK_DEFAULT_QUEUE = HUB_QUEUE_IO
+CELERY_TASK_ROUTES = {
+    "hub.captures.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
+    "hub.captures.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
+    "hub.delivery.tasks.*": {"queue": HUB_QUEUE_IO},
+    "hub.captures.tasks.resume_stalled_captures": {"queue": HUB_QUEUE_IO},
+}
+HUB_RESUME_INTERVAL_SECONDS = env_float("HUB_RESUME_INTERVAL_SECONDS", 60.0, minimum=1.0)
+HUB_STEP_LEASE_SECONDS = env_int("HUB_STEP_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "resume-stalled-captures": {
+        "task": "hub.captures.tasks.resume_stalled_captures",
+        "schedule": HUB_RESUME_INTERVAL_SECONDS,
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(HUB_DATA_DIR / "celerybeat-schedule")
+
+# The archive (STOW-RS). Routing rules add more destinations later.
+HUB_STOWRS_URL = env_url("HUB_STOWRS_URL")
+HUB_STOWRS_USERNAME = env_optional("HUB_STOWRS_USERNAME")
+HUB_STOWRS_PASSWORD = env_optional("HUB_STOWRS_PASSWORD")
+HUB_STOWRS_TIMEOUT = env_float("HUB_STOWRS_TIMEOUT", 60.0, minimum=1.0)
+if HUB_STOWRS_USERNAME and not HUB_STOWRS_PASSWORD:
+    raise ImproperlyConfigured("HUB_STOWRS_USERNAME is set but HUB_STOWRS_PASSWORD is not")
+HUB_DELIVERY_MAX_ATTEMPTS = env_int("HUB_DELIVERY_MAX_ATTEMPTS", 10, minimum=1)
+HUB_DELIVERY_RETRY_BASE_SECONDS = env_float("HUB_DELIVERY_RETRY_BASE_SECONDS", 30.0, minimum=0.1)
+HUB_DELIVERY_RETRY_MAX_SECONDS = env_float("HUB_DELIVERY_RETRY_MAX_SECONDS", 3600.0, minimum=0.1)
+
+# How the hub names itself in the objects it makes (Contributing Equipment).
+HUB_STATION_NAME = env_str("HUB_STATION_NAME", "CAPTUREHUB")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("HUB_LOG_LEVEL", "INFO")},
+}
+
+for _folder in (
+    HUB_DATA_DIR,
+    FILE_UPLOAD_TEMP_DIR,
+    STATIC_ROOT,
+    HUB_DATA_DIR / "broker" / "queue",
+    HUB_DATA_DIR / "broker" / "processed",
+    HUB_DATA_DIR / "broker" / "control",
+):
+    _folder.mkdir(parents=True, exist_ok=True)

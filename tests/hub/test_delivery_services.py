@@ -1,0 +1,90 @@
+"""Delivery against an archive that is not there: bounded retries, then a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.captures.models import CaptureStatus
+from hub.captures.pipeline import capture_encapsulate, capture_inspect
+from hub.delivery.models import Delivery, DeliveryStatus
+from hub.delivery.services import (
+    capture_deliveries_start,
+    capture_delivery_retry,
+    delivery_attempt,
+    retry_delay,
+)
+from tests.hub.factories import received_capture
+from tests.peers.ports import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def nowhere(settings) -> str:
+    """An archive URL on a loopback port where nothing listens."""
+    settings.HUB_STOWRS_URL = f"http://127.0.0.1:{free_port()}/dicom-web"
+    settings.HUB_STOWRS_USERNAME = settings.HUB_STOWRS_PASSWORD = None
+    settings.HUB_DELIVERY_RETRY_BASE_SECONDS = 0.1
+    settings.HUB_DELIVERY_MAX_ATTEMPTS = 3
+    return settings.HUB_STOWRS_URL
+
+
+def encapsulated(tmp_path: Path):
+    capture = received_capture(tmp_path)
+    capture_inspect(capture_id=capture.id)
+    capture_encapsulate(capture_id=capture.id)
+    return capture
+
+
+def test_without_a_destination_the_capture_waits_with_a_reason(tmp_path: Path, settings) -> None:
+    settings.HUB_STOWRS_URL = None
+    capture = encapsulated(tmp_path)
+
+    assert capture_deliveries_start(capture_id=capture.id) == []
+
+    capture.refresh_from_db()
+    assert capture.status == CaptureStatus.ENCAPSULATED
+    assert "HUB_STOWRS_URL" in capture.reason
+
+
+def test_an_unreachable_archive_is_retried_then_given_up_with_a_reason(
+    tmp_path: Path, nowhere: str
+) -> None:
+    capture = encapsulated(tmp_path)
+    (delivery_id,) = capture_deliveries_start(capture_id=capture.id)
+
+    delays = []
+    for _ in range(3):
+        Delivery.objects.filter(id=delivery_id).update(next_attempt_at=None)
+        delays.append(delivery_attempt(delivery_id=delivery_id))
+
+    assert delays[0] is not None and delays[1] is not None and delays[2] is None
+    capture.refresh_from_db()
+    delivery = capture.deliveries.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == 3
+    assert capture.status == CaptureStatus.FAILED
+    assert "gave up after 3 attempts" in capture.reason
+    assert "127.0.0.1" in capture.reason
+
+
+def test_an_operator_retry_starts_a_failed_capture_afresh(tmp_path: Path, nowhere: str) -> None:
+    capture = encapsulated(tmp_path)
+    (delivery_id,) = capture_deliveries_start(capture_id=capture.id)
+    Delivery.objects.filter(id=delivery_id).update(status=DeliveryStatus.FAILED, attempts=3)
+    capture.__class__.objects.filter(id=capture.id).update(status=CaptureStatus.FAILED)
+
+    assert capture_delivery_retry(capture_id=capture.id) == [delivery_id]
+    capture.refresh_from_db()
+    assert capture.status == CaptureStatus.DELIVERING
+    assert capture.deliveries.get().attempts == 0
+
+
+def test_backoff_grows_and_is_bounded(settings) -> None:
+    settings.HUB_DELIVERY_RETRY_BASE_SECONDS = 10
+    settings.HUB_DELIVERY_RETRY_MAX_SECONDS = 100
+    assert 8 <= retry_delay(1) <= 12
+    assert 16 <= retry_delay(2) <= 24
+    assert retry_delay(30) <= 120
