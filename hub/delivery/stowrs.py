@@ -134,34 +134,19 @@ class StowRsClient:
         """
         if not paths:
             raise ValueError("store() needs at least one file")
-        datasets = [self._read(Path(path)) for path in paths]
+        datasets = [read_instance(Path(path)) for path in paths]
         requested = [str(ds.SOPInstanceUID) for ds in datasets]
         try:
             response = self._client.store_instances(datasets)
         except requests.HTTPError as exc:
             raise self._http_error(exc.response) from exc
-        except requests.RequestException as exc:
-            raise self._transport_error(exc) from exc
-        except ValueError as exc:
+        except (requests.exceptions.InvalidJSONError, ValueError) as exc:
             raise self._error(
                 f"answered with a STOW-RS response that cannot be read ({exc})", transient=False
             ) from exc
+        except requests.RequestException as exc:
+            raise self._transport_error(exc) from exc
         return self._receipt(response, requested)
-
-    # Reading the files
-
-    def _read(self, path: Path) -> pydicom.Dataset:
-        try:
-            ds = pydicom.dcmread(path)
-        except InvalidDicomError as exc:
-            raise DeliveryError(f"{path} is not a DICOM PS3.10 file", transient=False) from exc
-        except OSError as exc:
-            raise DeliveryError(
-                f"cannot read {path}: {exc.strerror or exc}", transient=False
-            ) from exc
-        if "SOPInstanceUID" not in ds:
-            raise DeliveryError(f"{path} has no SOP Instance UID", transient=False)
-        return ds
 
     # Judging the answer
 
@@ -251,6 +236,19 @@ class StowRsClient:
         return DeliveryError(" ".join(reason.split()), transient=transient)
 
 
+def read_instance(path: Path, *, stop_before_pixels: bool = False) -> pydicom.Dataset:
+    """Read a PS3.10 file to send; a file that cannot be sent is a permanent error."""
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+    except InvalidDicomError as exc:
+        raise DeliveryError(f"{path} is not a DICOM PS3.10 file", transient=False) from exc
+    except OSError as exc:
+        raise DeliveryError(f"cannot read {path}: {exc.strerror or exc}", transient=False) from exc
+    if "SOPInstanceUID" not in ds:
+        raise DeliveryError(f"{path} has no SOP Instance UID", transient=False)
+    return ds
+
+
 def _response_dataset(response: requests.Response) -> pydicom.Dataset:
     """The Store Instances Response in an error answer, or an empty dataset."""
     try:
@@ -264,11 +262,11 @@ def _failures(response: pydicom.Dataset) -> str:
     failures = []
     for item in response.get("FailedSOPSequence", []):
         uid = item.get("ReferencedSOPInstanceUID", "(no SOP Instance UID)")
-        failures.append(f"{uid} ({_failure_reason(item.get('FailureReason'))})")
+        failures.append(f"{uid} ({failure_reason(item.get('FailureReason'))})")
     return ", ".join(failures)
 
 
-def _failure_reason(code: int | None) -> str:
+def failure_reason(code: int | None) -> str:
     if code is None:
         return "no failure reason given"
     meaning = FAILURE_REASONS.get(code)
