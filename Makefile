@@ -8,16 +8,16 @@ PY := $(VENV)/bin/python
 RUN_PACKAGES := libjpeg-turbo-progs ffmpeg
 TEST_PACKAGES := $(RUN_PACKAGES) orthanc orthanc-dicomweb dcmtk dicom3tools libimage-exiftool-perl
 
-.PHONY: run test test-embedded check lint format install system-run system-test migrations bench
+.PHONY: run test test-embedded check lint format install system-run system-test migrations bench node-deps apt
 
 run: install system-run
 	$(PY) -m hub.launch
 
-test: install system-test
+test: install system-test node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite on SQLite and the filesystem broker, as on a laptop.
-test-embedded: install system-test
+test-embedded: install system-test node-deps
 	HUB_TEST_EMBEDDED=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 check: install
@@ -37,6 +37,14 @@ bench: install system-test
 	$(PY) bench/wrap_photo.py
 
 install: $(VENV)/.installed
+
+# Node packages of the test peers and clients (from the npm registry, pinned by lock files).
+NODE_PROJECTS := $(patsubst %/package.json,%,$(wildcard tests/peers/*/package.json mobile_client/*/package.json))
+node-deps:
+	@for p in $(NODE_PROJECTS); do \
+	  [ -d $$p/node_modules ] && [ $$p/node_modules -nt $$p/package-lock.json ] || \
+	  npm ci --prefix $$p --no-audit --no-fund --loglevel=error || exit 1; \
+	done
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory apt PACKAGES=python3-venv

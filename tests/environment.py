@@ -36,7 +36,9 @@ def _postgres_url() -> str | None:
             pass
     except Exception:
         return None
-    return "postgresql://postgres@127.0.0.1:5432/capturehub"
+    # A name of its own: pytest-django makes and drops test_<name>, and two
+    # runs on one server must not drop each other's database.
+    return f"postgresql://postgres@127.0.0.1:5432/capturehub_{uuid.uuid4().hex[:8]}"
 
 
 def _choose() -> None:
