@@ -41,6 +41,7 @@ install: $(VENV)/.installed
 # Node packages of the test peers and clients (from the npm registry, pinned by lock files).
 NODE_PROJECTS := $(patsubst %/package.json,%,$(wildcard tests/peers/*/package.json mobile_client/*/package.json))
 node-deps:
+	@if [ -n "$(NODE_PROJECTS)" ] && ! command -v npm >/dev/null; then $(MAKE) --no-print-directory apt PACKAGES="nodejs npm"; fi
 	@for p in $(NODE_PROJECTS); do \
 	  [ -d $$p/node_modules ] && [ $$p/node_modules -nt $$p/package-lock.json ] || \
 	  npm ci --prefix $$p --no-audit --no-fund --loglevel=error || exit 1; \

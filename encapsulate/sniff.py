@@ -79,6 +79,26 @@ def _looks_like_text(head: bytes) -> bool:
     return all(b >= 0x20 or b in b"\t\n\r\f" for b in head)
 
 
+def identify(head: bytes) -> MediaType:
+    """The media type of a file whose first ``HEAD_SIZE`` bytes are ``head``.
+
+    Like ``sniff`` but for the hub's upload check: raises ``MediaError`` for
+    an empty file and ``UnsupportedMediaError`` for text or an unknown format.
+    """
+    if not head:
+        raise MediaError("the file is empty")
+    found = sniff(head)
+    if found is not None:
+        return found
+    if _looks_like_text(head[:HEAD_SIZE]):
+        raise UnsupportedMediaError(
+            "the file is text, not an image or video; upload the photo or video itself"
+        )
+    raise UnsupportedMediaError(
+        "the file is not in a recognised image or video format (JPEG, PNG, HEIC, MP4, ...)"
+    )
+
+
 def sniff_file(path: Path) -> MediaType:
     """The media type of the file at ``path``.
 
@@ -91,19 +111,3 @@ def sniff_file(path: Path) -> MediaType:
     except OSError as error:
         raise MediaError(f"the file cannot be read: {error.strerror or error}") from None
     return identify(head)
-
-
-def identify(head: bytes) -> MediaType:
-    """Like ``sniff``, but an empty, text or unknown head raises with a reason."""
-    if not head:
-        raise MediaError("the file is empty")
-    found = sniff(head)
-    if found is not None:
-        return found
-    if _looks_like_text(head):
-        raise UnsupportedMediaError(
-            "the file is text, not an image or video; upload the photo or video itself"
-        )
-    raise UnsupportedMediaError(
-        "the file is not in a recognised image or video format (JPEG, PNG, HEIC, MP4, ...)"
-    )

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from encapsulate import MediaError, MediaType, UnsupportedMediaError, inspect_media, sniff
 from encapsulate.exif_facts import read_exif
 from encapsulate.jpeg_markers import parse_jpeg
-from encapsulate.sniff import sniff_file
+from encapsulate.sniff import identify, sniff_file
 from tests.media import make_jpeg, make_text_as_jpg, make_truncated_jpeg
 
 
@@ -46,6 +46,14 @@ def test_sniff_file_reasons(tmp_path: Path) -> None:
         sniff_file(binary)
     with pytest.raises(MediaError, match="cannot be read"):
         sniff_file(tmp_path / "missing.jpg")
+
+
+def test_identify_head_bytes() -> None:
+    assert identify(b"\xff\xd8\xff\xe0") is MediaType.JPEG
+    with pytest.raises(MediaError, match="the file is empty"):
+        identify(b"")
+    with pytest.raises(UnsupportedMediaError, match="the file is text"):
+        identify(b"just some notes\n")
 
 
 def test_inspect_media(tmp_path: Path) -> None:
