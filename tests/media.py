@@ -10,6 +10,7 @@ wrong rotation shows.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from pathlib import Path
@@ -146,7 +147,9 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
+@functools.cache
 def srgb_profile() -> bytes:
+    """One sRGB profile per run: littleCMS stamps each new one with the current time."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
