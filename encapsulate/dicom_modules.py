@@ -1,0 +1,197 @@
+"""The modules every object the hub writes shares, filled from the capture context.
+
+One function per module of PS3.3 (or a close group of them), so that each IOD
+builder (`vl_photographic`, video, secondary capture, PDF, ...) states only
+what is its own: the image or document modules and the pixel or document data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import UID
+
+from encapsulate.context import BodySite, CaptureContext
+from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.value_rules import needs_unicode
+
+# PS3.16 CID 7005 Contributing Equipment Purposes of Reference.
+PROCESSING_EQUIPMENT = ("109102", "DCM", "Processing Equipment")
+
+
+def code_item(value: str, scheme: str, meaning: str) -> Dataset:
+    """Code Sequence Macro item (PS3.3 8.8)."""
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = scheme
+    item.CodeMeaning = meaning
+    return item
+
+
+def issuer_sequence(local_id: str) -> Sequence:
+    """HL7v2 Hierarchic Designator macro with a local namespace (PS3.3 10.14)."""
+    item = Dataset()
+    item.LocalNamespaceEntityID = local_id
+    return Sequence([item])
+
+
+def da(moment: datetime | None) -> str:
+    return moment.strftime("%Y%m%d") if moment else ""
+
+
+def tm(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.strftime("%H%M%S") + (f".{moment.microsecond:06d}" if moment.microsecond else "")
+
+
+def dt(moment: datetime) -> str:
+    # DT keeps the UTC offset when known (PS3.5 6.2, DT).
+    offset = moment.strftime("%z") if moment.utcoffset() is not None else ""
+    return da(moment) + tm(moment) + offset
+
+
+def new_dataset(sop_class_uid: str, identity: InstanceIdentity, transfer_syntax: str) -> Dataset:
+    """A dataset with its File Meta Information (PS3.10 7.1) and SOP identity."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = identity.sop_instance_uid
+    meta.TransferSyntaxUID = UID(transfer_syntax)
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = UID(sop_class_uid)
+    ds.SOPInstanceUID = identity.sop_instance_uid
+    return ds
+
+
+def _context_texts(context: CaptureContext) -> list[str | None]:
+    patient, order, encounter, site = (
+        context.patient,
+        context.order,
+        context.encounter,
+        context.body_site,
+    )
+    return [
+        patient.id,
+        patient.issuer,
+        patient.name,
+        context.operator,
+        context.institution,
+        context.department,
+        context.description,
+        site.meaning if site else None,
+        encounter.id if encounter else None,
+        encounter.issuer if encounter else None,
+        *((order.accession_number, order.issuer, order.service_request) if order else ()),
+    ]
+
+
+def add_sop_common(
+    ds: Dataset,
+    *,
+    context: CaptureContext,
+    producer: Producer,
+    contribution: str,
+    acquired: datetime | None,
+    extra_texts: tuple[str | None, ...] = (),
+) -> None:
+    """SOP Common (C.12.1): character set, time zone, the hub as contributing equipment."""
+    if needs_unicode(*_context_texts(context), *extra_texts):
+        ds.SpecificCharacterSet = "ISO_IR 192"
+    if acquired is not None and acquired.utcoffset() is not None:
+        ds.TimezoneOffsetFromUTC = acquired.strftime("%z")
+    contributor = Dataset()
+    contributor.PurposeOfReferenceCodeSequence = Sequence([code_item(*PROCESSING_EQUIPMENT)])
+    contributor.Manufacturer = producer.manufacturer
+    contributor.ManufacturerModelName = producer.model_name
+    contributor.SoftwareVersions = producer.software_versions
+    if producer.station_name:
+        contributor.StationName = producer.station_name
+    contributor.ContributionDescription = contribution
+    ds.ContributingEquipmentSequence = Sequence([contributor])
+
+
+def add_patient(ds: Dataset, context: CaptureContext) -> None:
+    """Patient (C.7.1.1)."""
+    patient = context.patient
+    ds.PatientName = patient.name or ""
+    ds.PatientID = patient.id
+    if patient.issuer:
+        ds.IssuerOfPatientID = patient.issuer
+    ds.PatientBirthDate = patient.birth_date.strftime("%Y%m%d") if patient.birth_date else ""
+    ds.PatientSex = patient.sex or ""
+
+
+def add_study(
+    ds: Dataset, context: CaptureContext, identity: InstanceIdentity, acquired: datetime | None
+) -> None:
+    """General Study (C.7.2.1) and Patient Study (C.7.2.2).
+
+    No order means encounter-based imaging (IHE EBIW): the accession number
+    stays empty and the encounter goes in Admission ID with its issuer.
+    """
+    order, encounter = context.order, context.encounter
+    ds.StudyInstanceUID = identity.study_instance_uid
+    ds.StudyDate = da(acquired)
+    ds.StudyTime = tm(acquired)
+    ds.ReferringPhysicianName = ""
+    ds.StudyID = ""
+    ds.AccessionNumber = (order.accession_number or "") if order else ""
+    if order and order.accession_number and order.issuer:
+        ds.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
+    if context.description:
+        ds.StudyDescription = context.description
+    if encounter is not None:
+        ds.AdmissionID = encounter.id
+        if encounter.issuer:
+            ds.IssuerOfAdmissionIDSequence = issuer_sequence(encounter.issuer)
+
+
+def add_series(
+    ds: Dataset, context: CaptureContext, identity: InstanceIdentity, *, modality: str
+) -> None:
+    """General Series (C.7.3.1), with the Request Attributes Sequence for an order.
+
+    Series Laterality is left out: images of one series may differ in side.
+    """
+    order = context.order
+    ds.Modality = modality
+    ds.SeriesInstanceUID = identity.series_instance_uid
+    ds.SeriesNumber = identity.series_number
+    if context.description:
+        ds.SeriesDescription = context.description
+    if context.operator:
+        ds.OperatorsName = context.operator
+    if order is not None:
+        request = Dataset()
+        if order.accession_number:
+            request.AccessionNumber = order.accession_number
+            if order.issuer:
+                request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
+        request.StudyInstanceUID = identity.study_instance_uid
+        if order.service_request:
+            request.PlacerOrderNumberImagingServiceRequest = order.service_request
+        ds.RequestAttributesSequence = Sequence([request])
+
+
+def add_equipment(
+    ds: Dataset, context: CaptureContext, *, make: str | None, model: str | None
+) -> None:
+    """General Equipment (C.7.5.1): the device that made the pixels."""
+    ds.Manufacturer = make or ""
+    if model:
+        ds.ManufacturerModelName = model
+    if context.institution:
+        ds.InstitutionName = context.institution
+    if context.department:
+        ds.InstitutionalDepartmentName = context.department
+
+
+def add_anatomic_region(ds: Dataset, site: BodySite | None) -> None:
+    """Anatomic Region Sequence (0008,2218), one item, from the context's body site."""
+    if site is not None:
+        ds.AnatomicRegionSequence = Sequence(
+            [code_item(site.value, site.scheme, site.meaning or site.code)]
+        )

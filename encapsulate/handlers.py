@@ -1,0 +1,54 @@
+"""Which module describes and wraps each media type.
+
+Handlers are named as "module:function" and imported on first use, so that
+a photo never loads the video stack and each kind of media lives in modules
+of its own. Every handler pair has the same shape:
+
+    inspect(path: Path) -> MediaInfo
+    wrap(path: Path, *, context, identity, producer, out_dir) -> list[WrittenInstance]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from encapsulate.errors import UnsupportedMediaError
+from encapsulate.sniff import MediaType
+
+
+@dataclass(frozen=True)
+class Handler:
+    inspect: str
+    wrap: str
+
+
+HANDLERS: dict[MediaType, Handler] = {
+    MediaType.JPEG: Handler(
+        "encapsulate.jpeg_wrap:inspect_jpeg", "encapsulate.jpeg_wrap:wrap_jpeg"
+    ),
+}
+
+
+def _load(name: str) -> Callable[..., Any]:
+    module, function = name.split(":")
+    return getattr(import_module(module), function)
+
+
+def _handler(media_type: MediaType) -> Handler:
+    handler = HANDLERS.get(media_type)
+    if handler is None:
+        raise UnsupportedMediaError(
+            f"{media_type.value} files are recognised but cannot be wrapped as DICOM yet"
+        )
+    return handler
+
+
+def inspector(media_type: MediaType) -> Callable[..., Any]:
+    return _load(_handler(media_type).inspect)
+
+
+def wrapper(media_type: MediaType) -> Callable[..., Any]:
+    return _load(_handler(media_type).wrap)
