@@ -1,0 +1,253 @@
+"""A real FHIR R4 engine on loopback for the tests: Medplum's, under Node.
+
+No EMR can run here, so the stand-in is Medplum's FHIR engine
+(`@medplum/fhir-router` with its in-memory repository) behind the small HTTP
+server in `tests/peers/fhir_engine/server.mjs`, loaded with fixture resources
+built by code. It answers create, read, update, search and transaction Bundles
+like a FHIR R4 server; it does not validate resources, which the hub does on
+its side.
+
+The engine picks a free loopback port when it is created and keeps it across
+stop/start, so a test can take the EMR away and bring it back on the same
+address (its memory is lost on stop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.peers.ports import free_port
+
+ENGINE_DIR = Path(__file__).resolve().parent / "fhir_engine"
+NODE_BINARY = os.environ.get("FHIR_ENGINE_NODE", "node")
+BASE_PATH = "/fhir/R4"
+
+# Indexing the R4 definitions takes one to two seconds; npm ci about five.
+START_TIMEOUT = 30.0
+INSTALL_TIMEOUT = 300.0
+STOP_TIMEOUT = 10.0
+LOG_TAIL_LINES = 40
+
+
+class FhirEngineError(RuntimeError):
+    pass
+
+
+class FhirEngine:
+    """One Node process running Medplum's engine, its log under `workdir`.
+
+    With `token` the engine requires `Authorization: Bearer <token>`; with
+    `basic` (user, password) it requires HTTP basic auth; with both, either.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        token: str | None = None,
+        basic: tuple[str, str] | None = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.token = token
+        self.basic = basic
+        self.port = free_port()
+        self.log_path = self.workdir / "fhir-engine.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._session = requests.Session()
+        self._session.headers["Accept"] = "application/fhir+json"
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+        elif basic:
+            self._session.auth = basic
+
+    # Addresses
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}{BASE_PATH}"
+
+    @property
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # Life cycle
+
+    def start(self) -> None:
+        if self.is_running:
+            return
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        ensure_installed()
+        env = {**os.environ, "FHIR_ENGINE_PORT": str(self.port)}
+        env.pop("FHIR_ENGINE_TOKEN", None)
+        env.pop("FHIR_ENGINE_BASIC", None)
+        if self.token:
+            env["FHIR_ENGINE_TOKEN"] = self.token
+        if self.basic:
+            env["FHIR_ENGINE_BASIC"] = ":".join(self.basic)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [NODE_BINARY, str(ENGINE_DIR / "server.mjs")],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ENGINE_DIR,
+                env=env,
+            )
+        self._wait_until_ready()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                code = self._process.returncode
+                self._process = None
+                raise FhirEngineError(f"the FHIR engine exited with {code}\n{self.log_tail()}")
+            try:
+                response = requests.get(f"{self.url}/healthz", timeout=2)
+                if response.status_code == 200:
+                    return
+                last_error = f"/healthz answered {response.status_code}"
+            except requests.RequestException as exc:
+                last_error = type(exc).__name__
+            time.sleep(0.1)
+        self.stop()
+        raise FhirEngineError(
+            f"the FHIR engine did not answer on {self.url}/healthz within "
+            f"{START_TIMEOUT:.0f} s ({last_error})\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        if not self.log_path.exists():
+            return "(the FHIR engine wrote no log)"
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- {self.log_path} ---\n" + "\n".join(tail)
+
+    # Loading fixtures
+
+    def load(self, bundle_or_resources: Any) -> list[str]:
+        """Store fixture resources; return their references (`Type/id`) in order.
+
+        Takes a transaction Bundle (a dict or a fhir.resources model; entries
+        may refer to each other by `urn:uuid:` fullUrls, which the engine
+        rewrites) or an iterable of resources, each POSTed in one transaction.
+        """
+        bundle = _as_json(bundle_or_resources)
+        if not (isinstance(bundle, Mapping) and bundle.get("resourceType") == "Bundle"):
+            resources = bundle if isinstance(bundle, list) else [bundle]
+            bundle = transaction_bundle(resources)
+        response = self._session.post(
+            self.base_url,
+            data=json.dumps(bundle),
+            headers={"Content-Type": "application/fhir+json"},
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise FhirEngineError(
+                f"loading fixtures answered {response.status_code}: {response.text[:2000]}"
+            )
+        references = []
+        for entry in response.json().get("entry", []):
+            location = entry["response"]["location"]
+            type_, id_ = location.split("/")[:2]
+            references.append(f"{type_}/{id_}")
+        return references
+
+    def read(self, reference: str) -> dict[str, Any]:
+        """The stored JSON of `Type/id`, straight from the engine (for assertions)."""
+        response = self._session.get(f"{self.base_url}/{reference}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def search(self, query: str) -> list[dict[str, Any]]:
+        """Resources matching `Type?params` (first page only, for assertions)."""
+        response = self._session.get(f"{self.base_url}/{query}", timeout=10)
+        response.raise_for_status()
+        return [entry["resource"] for entry in response.json().get("entry", [])]
+
+
+def transaction_bundle(resources: Iterable[Any]) -> dict[str, Any]:
+    """A FHIR R4 transaction Bundle (http.html#transaction) POSTing each resource."""
+    entries = []
+    for resource in resources:
+        data = _as_json(resource)
+        entries.append(
+            {"resource": data, "request": {"method": "POST", "url": data["resourceType"]}}
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def _as_json(value: Any) -> Any:
+    # fhir.resources models serialise themselves with FHIR's JSON names
+    # ("class", not "class_fhir"); anything else is taken as JSON already.
+    if hasattr(value, "model_dump_json"):
+        return json.loads(value.model_dump_json(exclude_none=True))
+    if isinstance(value, list | tuple):
+        return [_as_json(item) for item in value]
+    return value
+
+
+def ensure_installed() -> None:
+    """Install the engine's npm packages from the lock file if they are missing.
+
+    `make test` does this already (node-deps); this covers a bare `pytest`.
+    """
+    if (ENGINE_DIR / "node_modules" / "@medplum" / "fhir-router").is_dir():
+        return
+    if shutil.which(NODE_BINARY) is None or shutil.which("npm") is None:
+        raise FhirEngineError(
+            "node and npm are needed for the FHIR engine: apt-get install nodejs npm"
+        )
+    result = subprocess.run(
+        ["npm", "ci", "--prefix", str(ENGINE_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise FhirEngineError(f"npm ci in {ENGINE_DIR} failed:\n{result.stderr[-4000:]}")
+
+
+@contextlib.contextmanager
+def running_fhir_engine(
+    workdir: Path, *, token: str | None = None, basic: tuple[str, str] | None = None
+) -> Iterator[FhirEngine]:
+    """A FHIR engine started in `workdir` for the duration of the block."""
+    engine = FhirEngine(workdir, token=token, basic=basic)
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
