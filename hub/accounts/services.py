@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from hub.accounts.roles import Role
 
 
 @transaction.atomic
-def user_create_or_update(*, username: str, role: Role) -> AbstractUser:
+def user_create_or_update(
+    *, username: str, role: Role, password: str | None = None
+) -> AbstractUser:
     """Creates the user (or takes the existing one) and gives it exactly `role`.
 
-    Operators and admins may use the Django admin; capturers never do.
+    Operators and admins may use the Django admin; capturers never do. A
+    password (checked by the configured validators) lets the user sign in to
+    the mobile app; without one the user signs in with its API token only.
     """
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.is_staff = role in (Role.OPERATOR, Role.ADMIN)
     user.is_superuser = role is Role.ADMIN
-    if not user.has_usable_password():
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+    elif not user.has_usable_password():
         user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get_or_create(name=role.value)[0]])

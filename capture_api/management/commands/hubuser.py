@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rest_framework.authtoken.models import Token
 
 from hub.accounts.roles import Role
@@ -20,11 +22,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rotate-token", action="store_true", help="replace an existing token with a new one"
         )
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read a password for the mobile app's sign-in from the first line of stdin",
+        )
 
     def handle(
-        self, *args: Any, username: str, role: str, rotate_token: bool, **options: Any
+        self,
+        *args: Any,
+        username: str,
+        role: str,
+        rotate_token: bool,
+        password_stdin: bool,
+        **options: Any,
     ) -> None:
-        user = user_create_or_update(username=username, role=Role(role))
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        try:
+            user = user_create_or_update(username=username, role=Role(role), password=password)
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from None
         if rotate_token:
             Token.objects.filter(user=user).delete()
         token, created = Token.objects.get_or_create(user=user)
