@@ -1,0 +1,415 @@
+"""The hub's FHIR R4 client: patient, order and encounter look-ups, and write-back.
+
+A small typed client on requests (FHIR R4 http.html, the RESTful API): every
+answer is validated with fhir.resources (R4B models, see `fhir_models`) and
+turned into frozen records. Failures say whether a later attempt can help:
+`FhirUnavailable` (connection, timeout, 5xx, 429: transient, already retried
+here within a bound) or `FhirError` (4xx, invalid resource: permanent).
+
+Only `fhir_client_from_settings()` knows Django; the client itself is plain
+Python.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.resource import Resource
+from requests.auth import _basic_auth_str
+from urllib3.exceptions import NewConnectionError
+
+from hub.matching.fhir_models import (
+    EncounterRecord,
+    OrderRecord,
+    PatientRecord,
+    ResourceInvalid,
+    encounter_record,
+    order_record,
+    patient_record,
+    validate_resource,
+)
+
+FHIR_JSON = "application/fhir+json"
+# R4 datatypes.html#id: the logical id's alphabet; anything else never reaches a URL.
+_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+class FhirFailure(Exception):
+    """A FHIR exchange that did not succeed; `reason` is safe to show an operator."""
+
+    transient = False
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class FhirError(FhirFailure):
+    """Permanent: the server refused the request (4xx) or sent an invalid resource."""
+
+
+class FhirUnavailable(FhirFailure):
+    """Transient: no usable answer after the client's retries; try again later."""
+
+    transient = True
+
+
+class FhirAuth(Protocol):
+    """Adds credentials to a request (the requests auth-callable contract)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest: ...
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    """HTTP basic authentication (RFC 7617)."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = _basic_auth_str(self.username, self.password)
+        return request
+
+
+@dataclass(frozen=True)
+class BearerAuth:
+    """A static OAuth 2.0 bearer token (RFC 6750)."""
+
+    token: str = field(repr=False)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class FhirClient:
+    """One FHIR R4 server at `base_url` (the service base, e.g. `https://emr/fhir/R4`).
+
+    `timeout` is requests' (connect, read) pair or one number for both.
+    `retries` counts the extra attempts after a transient failure, waiting
+    `backoff * 2**n` seconds (jittered, at most `max_backoff`, or the server's
+    Retry-After when it is shorter than that). Searches ask for `page_size`
+    entries a page (`_count`) and follow Bundle `next` links for at most
+    `max_pages` pages.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: FhirAuth | None = None,
+        timeout: float | tuple[float, float] = (5, 30),
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        max_pages: int = 20,
+        page_size: int = 100,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_pages = max_pages
+        self.page_size = page_size
+        self._session = requests.Session()
+        self._session.auth = auth
+        self._session.headers.update({"Accept": FHIR_JSON, "User-Agent": "capture-hub"})
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> FhirClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Look-ups (STANDARDS.md "FHIR R4 look-ups")
+
+    def find_patients(self, system: str, value: str) -> list[PatientRecord]:
+        """Patients with this identifier: `Patient?identifier=system|value`.
+
+        An empty list when none is known (R4 search.html#token).
+        """
+        found = self._search("Patient", {"identifier": f"{_escape(system)}|{_escape(value)}"})
+        return [patient_record(p) for p in found]
+
+    def active_orders(self, patient_id: str, *, category: str | None = None) -> list[OrderRecord]:
+        """The patient's active ServiceRequests, optionally of one category (`system|code`)."""
+        params = {"subject": f"Patient/{_checked_id(patient_id)}", "status": "active"}
+        if category:
+            params["category"] = category
+        found = self._search("ServiceRequest", params)
+        # A server may ignore a search parameter it does not support (R4
+        # search.html#errors); filter again so a completed order never matches.
+        return [order_record(o) for o in found if o.status == "active"]
+
+    def get_order(self, order_id: str) -> OrderRecord:
+        return order_record(self._read("ServiceRequest", order_id))
+
+    def in_progress_encounters(self, patient_id: str) -> list[EncounterRecord]:
+        """The patient's Encounters with status in-progress (R4 encounter.html#status)."""
+        params = {"subject": f"Patient/{_checked_id(patient_id)}", "status": "in-progress"}
+        found = self._search("Encounter", params)
+        return [encounter_record(e) for e in found if e.status == "in-progress"]
+
+    def get_encounter(self, encounter_id: str) -> EncounterRecord:
+        return encounter_record(self._read("Encounter", encounter_id))
+
+    # Write-back
+
+    def create(self, resource: Resource | Mapping[str, Any]) -> str:
+        """Create a resource (R4 http.html#create); return the id the server gave it.
+
+        The resource is validated first: the server may not (Medplum does not).
+        A POST is retried only when it cannot have reached the server.
+        """
+        model = self._validated(resource)
+        resource_type = model.get_resource_type()
+        response = self._send(
+            "POST", f"{self.base_url}/{resource_type}", body=_json(model), idempotent=False
+        )
+        created = self._parse(response, resource_type)
+        if created.id:
+            return str(created.id)
+        return _reference_from_location(response.headers.get("Location", "")).split("/")[1]
+
+    def transaction(self, bundle: Bundle | Mapping[str, Any]) -> list[str]:
+        """Post a transaction Bundle (R4 http.html#transaction); return `Type/id` per entry.
+
+        The server applies all entries or none; entries may refer to each
+        other by `urn:uuid:` fullUrls.
+        """
+        model = self._validated(bundle)
+        if model.get_resource_type() != "Bundle" or model.type != "transaction":
+            raise FhirError("transaction() needs a Bundle of type transaction")
+        response = self._send("POST", self.base_url, body=_json(model), idempotent=False)
+        answer = self._parse(response, "Bundle")
+        references = []
+        for entry in answer.entry or ():
+            outcome = entry.response
+            if outcome is None or not str(outcome.status).startswith("2"):
+                status = outcome.status if outcome else "no response"
+                raise FhirError(f"transaction entry answered {status}")
+            references.append(_reference_from_location(outcome.location or ""))
+        return references
+
+    # Plumbing
+
+    def _read(self, resource_type: str, resource_id: str) -> Any:
+        url = f"{self.base_url}/{resource_type}/{_checked_id(resource_id)}"
+        return self._parse(self._send("GET", url), resource_type)
+
+    def _search(self, resource_type: str, params: dict[str, str]) -> list[Any]:
+        """All matches of a search, following `next` links (R4 http.html#paging)."""
+        url: str | None = f"{self.base_url}/{resource_type}"
+        query: dict[str, str] | None = {**params, "_count": str(self.page_size)}
+        matches: list[Any] = []
+        for _ in range(self.max_pages):
+            assert url is not None
+            bundle = self._parse(self._send("GET", url, params=query), "Bundle")
+            for entry in bundle.entry or ():
+                # Included resources and OperationOutcomes are not matches
+                # (R4 bundle.html#Bundle.entry.search.mode).
+                mode = entry.search.mode if entry.search else "match"
+                if mode == "match" and entry.resource.get_resource_type() == resource_type:
+                    matches.append(entry.resource)
+            url = next((link.url for link in bundle.link or () if link.relation == "next"), None)
+            if url is None:
+                return matches
+            self._check_same_server(url)
+            query = None
+        raise FhirError(
+            f"search {resource_type} returned more than {self.max_pages} pages; narrow it"
+        )
+
+    def _check_same_server(self, url: str) -> None:
+        # The credentials go with every request: never follow a link elsewhere.
+        base, link = urlsplit(self.base_url), urlsplit(url)
+        if (base.scheme, base.netloc) != (link.scheme, link.netloc):
+            raise FhirError(f"the server's next link leaves it: {_safe_url(url)}")
+
+    def _validated(self, resource: Resource | Mapping[str, Any]) -> Any:
+        try:
+            return validate_resource(resource)
+        except ResourceInvalid as exc:
+            raise FhirError(str(exc)) from None
+
+    def _parse(self, response: requests.Response, expected: str) -> Any:
+        try:
+            data = response.json()
+        except ValueError:
+            raise FhirError(f"{_describe(response.request)}: the answer is not JSON") from None
+        try:
+            return validate_resource(data, expected)
+        except ResourceInvalid as exc:
+            raise FhirError(f"{_describe(response.request)}: {exc}") from None
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: str | None = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        """One exchange, retried within the bound while the failure is transient.
+
+        A non-idempotent POST is retried only when the request cannot have
+        reached the server (connection refused, 429): after a read timeout or
+        a 5xx it may have been applied, and a blind repeat would duplicate it.
+        """
+        headers = {"Content-Type": FHIR_JSON} if body is not None else {}
+        request = self._session.prepare_request(
+            requests.Request(method, url, params=params, data=body, headers=headers)
+        )
+        what = _describe(request)
+        for attempt in range(self.retries + 1):
+            wait = None
+            try:
+                response = self._session.send(request, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                reason = f"{what}: {type(exc).__name__}"
+                retryable = idempotent or _never_sent(exc)
+            except requests.RequestException as exc:
+                raise FhirError(f"{what}: {type(exc).__name__}") from None
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return response
+                reason = f"{what} answered {status}{_diagnostics(response)}"
+                if status != 429 and status < 500:
+                    raise FhirError(reason)
+                retryable = idempotent or status == 429
+                wait = _retry_after(response)
+            if not retryable or attempt == self.retries:
+                raise FhirUnavailable(f"{reason} (after {attempt + 1} attempts)")
+            time.sleep(self._delay(attempt, wait))
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        delay = min(self.max_backoff, self.backoff * 2**attempt)
+        # Jitter keeps many workers from hammering a recovering server in step.
+        delay *= random.uniform(0.5, 1.0)
+        if retry_after is not None:
+            delay = min(self.max_backoff, max(delay, retry_after))
+        return delay
+
+
+def fhir_client_from_settings() -> FhirClient | None:
+    """The client for the configured EMR, or None when HUB_FHIR_URL is empty.
+
+    SMART Backend Services (HUB_FHIR_SMART_*) needs a signed JWT (RS384);
+    its signer (PyJWT with cryptography) is not installed, so those settings
+    are refused rather than ignored.
+    """
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    url = getattr(settings, "HUB_FHIR_URL", "")
+    if not url:
+        return None
+    token = getattr(settings, "HUB_FHIR_TOKEN", None)
+    username = getattr(settings, "HUB_FHIR_USERNAME", None)
+    password = getattr(settings, "HUB_FHIR_PASSWORD", None)
+    if getattr(settings, "HUB_FHIR_SMART_CLIENT_ID", None):
+        raise ImproperlyConfigured(
+            "HUB_FHIR_SMART_CLIENT_ID is set but SMART Backend Services is not available "
+            "in this build; use HUB_FHIR_TOKEN or HUB_FHIR_USERNAME/HUB_FHIR_PASSWORD"
+        )
+    if token and username:
+        raise ImproperlyConfigured("set HUB_FHIR_TOKEN or HUB_FHIR_USERNAME, not both")
+    auth: FhirAuth | None = None
+    if token:
+        auth = BearerAuth(token)
+    elif username:
+        if not password:
+            raise ImproperlyConfigured("HUB_FHIR_USERNAME needs HUB_FHIR_PASSWORD")
+        auth = BasicAuth(username, password)
+    read_timeout = float(getattr(settings, "HUB_FHIR_TIMEOUT", 30.0))
+    return FhirClient(url, auth=auth, timeout=(min(5.0, read_timeout), read_timeout))
+
+
+def _escape(value: str) -> str:
+    # R4 search.html#escaping: "\", ",", "$" and "|" are special in parameter values.
+    return re.sub(r"([\\,$|])", r"\\\1", value)
+
+
+def _checked_id(resource_id: str) -> str:
+    if not _ID.match(resource_id or ""):
+        raise FhirError(f"{resource_id!r} is not a FHIR resource id")
+    return resource_id
+
+
+def _json(model: Any) -> str:
+    # fhir.resources writes FHIR's JSON names ("class", not "class_fhir").
+    return model.model_dump_json(exclude_none=True)
+
+
+def _reference_from_location(location: str) -> str:
+    """`Type/id` from a Location such as `[base/]Type/id/_history/vid` (R4 http.html#create)."""
+    parts = urlsplit(location).path.strip("/").split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) < 2 or not _ID.match(parts[-1]):
+        raise FhirError(f"the server answered without a usable location ({location!r})")
+    return f"{parts[-2]}/{parts[-1]}"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without credentials and with query values hidden (they can be MRNs)."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    names = [pair.split("=", 1)[0] for pair in parts.query.split("&") if pair]
+    query = "&".join(f"{name}=…" for name in names)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _describe(request: requests.PreparedRequest | None) -> str:
+    if request is None:
+        return "FHIR request"
+    return f"{request.method} {_safe_url(request.url or '')}"
+
+
+def _diagnostics(response: requests.Response) -> str:
+    """The OperationOutcome's diagnostics or details text (R4 operationoutcome.html)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(data, dict) or data.get("resourceType") != "OperationOutcome":
+        return ""
+    texts = []
+    for issue in data.get("issue") or []:
+        if not isinstance(issue, dict):
+            continue
+        text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
+        if text:
+            texts.append(str(text))
+    return f": {'; '.join(texts)[:500]}" if texts else ""
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the connection was never made, so the server saw nothing."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
