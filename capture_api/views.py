@@ -33,6 +33,8 @@ class CaptureListCreate(generics.ListAPIView):
         captures = visible_captures(self.request)
         if status_filter := self.request.query_params.get("status"):
             captures = captures.filter(status=status_filter)
+        if upload_id := self.request.query_params.get("upload"):
+            captures = captures.filter(resumable_upload__id=upload_id)
         return captures
 
     @extend_schema(

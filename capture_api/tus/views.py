@@ -1,0 +1,146 @@
+"""tus 1.0.0 endpoints: map HTTP onto the upload services, nothing more.
+
+Section names refer to https://tus.io/protocols/resumable-upload (version 1.0.0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from capture_api.models import ResumableUpload, UploadStatus
+from capture_api.tus import protocol
+from capture_api.tus.append import upload_append
+from capture_api.tus.protocol import TusRefusal
+from capture_api.tus.service import upload_create, upload_for, upload_terminate
+
+# Core Protocol, X-HTTP-Method-Override: for clients behind proxies that only pass GET/POST.
+OVERRIDABLE_METHODS = {"POST", "HEAD", "PATCH", "DELETE", "OPTIONS"}
+
+
+class TokenOrDiscovery(IsAuthenticated):
+    """OPTIONS (server discovery) tells nothing private; everything else needs a user."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method == "OPTIONS" or super().has_permission(request, view)
+
+
+@extend_schema(exclude=True)  # tus is its own protocol; OpenAPI cannot describe it usefully
+class TusView(APIView):
+    permission_classes = [TokenOrDiscovery]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        override = request.headers.get("X-HTTP-Method-Override", "").strip().upper()
+        if override in OVERRIDABLE_METHODS:
+            request.method = override
+        return super().dispatch(request, *args, **kwargs)
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Requests.OPTIONS: the server's version, extensions and limits (204)."""
+        response = HttpResponse(status=204)
+        for name, value in protocol.server_headers(max_size=settings.HUB_MAX_UPLOAD_BYTES).items():
+            response[name] = value
+        return response
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        if isinstance(exc, TusRefusal):
+            response = JsonResponse({exc.field: [exc.reason]}, status=exc.status)
+            for name, value in exc.headers.items():
+                response[name] = value
+            return response
+        return super().handle_exception(exc)
+
+    def finalize_response(
+        self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Headers.Tus-Resumable: in every response but OPTIONS' (harmless there too).
+        response["Tus-Resumable"] = protocol.TUS_VERSION
+        return response
+
+
+class UploadCreate(TusView):
+    def post(self, request: Request) -> HttpResponse:
+        """Creation (+ creation-with-upload): 201 with the upload's absolute Location."""
+        protocol.require_version(request.headers.get("Tus-Resumable"))
+        if "Upload-Defer-Length" in request.headers:
+            raise TusRefusal(
+                "creation-defer-length is not supported; send Upload-Length",
+                field="Upload-Defer-Length",
+            )
+        upload = upload_create(
+            owner=request.user,
+            length=protocol.parse_size(
+                request.headers.get("Upload-Length"), header="Upload-Length"
+            ),
+            metadata=request.headers.get("Upload-Metadata"),
+            max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
+        )
+        location = request.build_absolute_uri(reverse("tus-upload", args=[upload.id]))
+        if _content_length(request):
+            protocol.require_offset_content_type(request.content_type)
+            upload = _append(request, upload.id, offset=0)
+        response = _upload_response(upload, status=201)
+        response["Location"] = location
+        return response
+
+
+class UploadResource(TusView):
+    def head(self, request: Request, upload_id: str) -> HttpResponse:
+        """Requests.HEAD: the offset to resume from; never cached."""
+        protocol.require_version(request.headers.get("Tus-Resumable"))
+        upload = upload_for(owner=request.user, upload_id=upload_id)
+        if upload.status == UploadStatus.REFUSED:
+            response = HttpResponse(status=410)
+        else:
+            response = _upload_response(upload, status=200)
+            response["Upload-Length"] = str(upload.length)
+            if upload.metadata:
+                response["Upload-Metadata"] = upload.metadata
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def patch(self, request: Request, upload_id: str) -> HttpResponse:
+        """Requests.PATCH: 204 with the new Upload-Offset once the bytes are on disk."""
+        protocol.require_version(request.headers.get("Tus-Resumable"))
+        protocol.require_offset_content_type(request.content_type)
+        offset = protocol.parse_size(request.headers.get("Upload-Offset"), header="Upload-Offset")
+        return _upload_response(_append(request, upload_id, offset=offset), status=204)
+
+    def delete(self, request: Request, upload_id: str) -> HttpResponse:
+        """Termination: 204, and the upload and its bytes are gone."""
+        protocol.require_version(request.headers.get("Tus-Resumable"))
+        upload_terminate(owner=request.user, upload_id=upload_id)
+        return HttpResponse(status=204)
+
+
+def _append(request: Request, upload_id: str, *, offset: int) -> ResumableUpload:
+    return upload_append(
+        owner=request.user,
+        upload_id=upload_id,
+        offset=offset,
+        # DRF hands over the unread WSGI input: the body streams, it is never loaded whole.
+        body=request.stream,
+        body_length=_content_length(request),
+        checksum=protocol.parse_checksum(request.headers.get("Upload-Checksum")),
+        max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
+    )
+
+
+def _content_length(request: Request) -> int:
+    return protocol.parse_size(request.META.get("CONTENT_LENGTH") or "0", header="Content-Length")
+
+
+def _upload_response(upload: ResumableUpload, *, status: int) -> HttpResponse:
+    response = HttpResponse(status=status)
+    response["Upload-Offset"] = str(upload.offset)
+    if upload.status == UploadStatus.RECEIVING:
+        response["Upload-Expires"] = protocol.expires_header(upload.expires_at)
+    return response
