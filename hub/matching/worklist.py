@@ -22,7 +22,7 @@ from pydicom import Dataset
 from pydicom.multival import MultiValue
 from pydicom.valuerep import DA, TM
 from pynetdicom import AE, Association, evt
-from pynetdicom.pdu_primitives import A_ABORT
+from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
 from pynetdicom.sop_class import ModalityWorklistInformationFind
 
 logger = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ class WorklistClient:
         plugin returns entries that lack a Scheduled Procedure Step Sequence
         for any step key, and a capture must never land on such a guess.
         """
-        aborts: list[A_ABORT] = []
+        aborts: list[A_ABORT | A_P_ABORT] = []
         assoc = self._associate(aborts)
         try:
             answers = list(self._answers(assoc, _request(query), aborts))
@@ -242,7 +242,7 @@ class WorklistClient:
             )
         return kept
 
-    def _associate(self, aborts: list[A_ABORT]) -> Association:
+    def _associate(self, aborts: list[A_ABORT | A_P_ABORT]) -> Association:
         ae = AE(ae_title=self.calling_aet)
         ae.acse_timeout = self.timeout
         ae.dimse_timeout = self.timeout
@@ -251,7 +251,7 @@ class WorklistClient:
         ae.add_requested_context(ModalityWorklistInformationFind)
 
         def record_abort(event: evt.Event) -> None:
-            if isinstance(event.primitive, A_ABORT):
+            if isinstance(event.primitive, A_ABORT | A_P_ABORT):
                 aborts.append(event.primitive)
 
         assoc = ae.associate(
@@ -270,7 +270,7 @@ class WorklistClient:
             return assoc
         if assoc.is_rejected:
             raise self._rejection(assoc)
-        if assoc.is_aborted:
+        if aborts:
             raise WorklistUnavailable(
                 f"worklist {self.display_address} aborted the association request; try again"
             )
@@ -305,7 +305,7 @@ class WorklistClient:
         )
 
     def _answers(
-        self, assoc: Association, request: Dataset, aborts: list[A_ABORT]
+        self, assoc: Association, request: Dataset, aborts: list[A_ABORT | A_P_ABORT]
     ) -> Iterator[Dataset]:
         pending = 0
         for status, identifier in assoc.send_c_find(request, ModalityWorklistInformationFind):
@@ -323,7 +323,7 @@ class WorklistClient:
         raise WorklistUnavailable(f"worklist {self.display_address} ended the query unfinished")
 
     def _no_response(
-        self, assoc: Association, aborts: list[A_ABORT], pending: int
+        self, assoc: Association, aborts: list[A_ABORT | A_P_ABORT], pending: int
     ) -> WorklistError:
         # The association's own thread records the abort a moment after the
         # empty response reaches us; wait for it to wind up before asking why.
@@ -331,13 +331,14 @@ class WorklistClient:
         # An A-ABORT from the provider itself, before any answer, is how Orthanc
         # (and DCMTK-based providers) refuse a calling AE title they do not know;
         # a dropped connection is an A-P-ABORT instead.
-        if aborts and aborts[0].abort_source == 0 and pending == 0:
+        peer_abort = next((a for a in aborts if isinstance(a, A_ABORT)), None)
+        if peer_abort is not None and peer_abort.abort_source == 0 and pending == 0:
             return WorklistError(
                 self._register_hint(
                     f"aborted the query from calling AE title {self.calling_aet} without answering"
                 )
             )
-        if assoc.is_aborted:
+        if aborts:
             return WorklistUnavailable(
                 f"worklist {self.display_address} dropped the association after {pending} "
                 "answer(s); try again"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time as clock
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -280,3 +281,18 @@ def test_the_client_comes_from_settings(settings) -> None:
     assert client is not None
     assert (client.host, client.port, client.called_aet) == ("ris.example.org", 4242, "RIS")
     assert (client.calling_aet, client.timeout) == ("CAPTUREHUB", 7.5)
+
+
+def test_a_provider_that_never_answers_is_unavailable_after_the_timeout() -> None:
+    # A listener that accepts the connection and never speaks: the shape of a
+    # hung provider, which a stopped Orthanc cannot show.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        client = WorklistClient("127.0.0.1", silent.getsockname()[1], called_aet="RIS", timeout=1.0)
+        started = clock.monotonic()
+        with pytest.raises(WorklistUnavailable) as raised:
+            client.find(WorklistQuery(accession_number="ACC-1"))
+
+    assert clock.monotonic() - started < 4.0
+    assert "did not answer within 1 s" in raised.value.reason
