@@ -278,7 +278,9 @@ class FhirClient:
         for attempt in range(self.retries + 1):
             wait = None
             try:
-                response = self._session.send(request, timeout=self.timeout)
+                # A redirect would turn a POST into a GET and may point at
+                # another host: a wrong HUB_FHIR_URL is reported, not followed.
+                response = self._session.send(request, timeout=self.timeout, allow_redirects=False)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason = f"{what}: {type(exc).__name__}"
                 retryable = idempotent or _never_sent(exc)

@@ -184,6 +184,14 @@ class FhirEngine:
             references.append(f"{type_}/{id_}")
         return references
 
+    def fail_next(self, count: int, *, status: int = 503, retry_after: int | None = None) -> None:
+        """Make the next `count` FHIR requests answer `status` without reaching the engine."""
+        params: dict[str, int] = {"status": status, "count": count}
+        if retry_after is not None:
+            params["retryAfter"] = retry_after
+        response = self._session.post(f"{self.url}/_control/fail", params=params, timeout=10)
+        response.raise_for_status()
+
     def read(self, reference: str) -> dict[str, Any]:
         """The stored JSON of `Type/id`, straight from the engine (for assertions)."""
         response = self._session.get(f"{self.base_url}/{reference}", timeout=10)

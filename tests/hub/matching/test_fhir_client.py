@@ -16,6 +16,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.media import Media
+from pytest_django.fixtures import Settings
 
 from hub.matching.fhir import (
     BasicAuth,
@@ -349,6 +350,50 @@ def test_stopped_engine_is_unavailable_after_bounded_retries(
         client.create({"resourceType": "Patient", "gender": "male"})
 
 
+def test_server_error_is_retried(
+    client: FhirClient, engine: FhirEngine, hospital: Hospital
+) -> None:
+    engine.fail_next(1, status=503)
+
+    assert len(client.find_patients(MRN_SYSTEM, hospital.mrns["jane"])) == 1
+
+
+def test_lasting_server_error_is_unavailable(
+    client: FhirClient, engine: FhirEngine, hospital: Hospital
+) -> None:
+    engine.fail_next(2, status=502)
+
+    with pytest.raises(FhirUnavailable) as caught:
+        client.find_patients(MRN_SYSTEM, hospital.mrns["jane"])
+    assert "502: injected fault (after 2 attempts)" in caught.value.reason
+
+
+def test_create_is_not_repeated_after_a_server_error(
+    client: FhirClient, engine: FhirEngine
+) -> None:
+    # The server may have stored it before failing: a second POST could duplicate it.
+    engine.fail_next(2, status=500)
+
+    with pytest.raises(FhirUnavailable, match="after 1 attempts"):
+        client.create({"resourceType": "Patient", "gender": "male"})
+    with pytest.raises(FhirUnavailable, match="500"):  # the second fault was still waiting
+        client.create({"resourceType": "Patient", "gender": "male"})
+
+
+def test_too_many_requests_is_retried_even_for_a_create(
+    engine: FhirEngine, hospital: Hospital
+) -> None:
+    client = FhirClient(
+        engine.base_url, auth=BearerAuth(TOKEN), retries=1, backoff=0.01, max_backoff=0.3
+    )
+    engine.fail_next(1, status=429, retry_after=5)
+
+    started = time.monotonic()
+    assert client.create({"resourceType": "Patient", "gender": "female"})
+    # Retry-After is honoured up to max_backoff, no longer.
+    assert 0.3 <= time.monotonic() - started < 3
+
+
 def test_credentials_in_the_url_stay_out_of_reasons(engine: FhirEngine) -> None:
     url = engine.base_url.replace("http://", "http://hub:pa55word@")
     client = FhirClient(url, retries=0)
@@ -361,9 +406,7 @@ def test_credentials_in_the_url_stay_out_of_reasons(engine: FhirEngine) -> None:
 # Settings
 
 
-def test_client_from_settings(
-    settings: pytest.FixtureRequest, engine: FhirEngine, hospital: Hospital
-) -> None:
+def test_client_from_settings(settings: Settings, engine: FhirEngine, hospital: Hospital) -> None:
     settings.HUB_FHIR_URL = engine.base_url
     settings.HUB_FHIR_TOKEN = TOKEN
     settings.HUB_FHIR_USERNAME = None
@@ -377,12 +420,12 @@ def test_client_from_settings(
     assert len(client.find_patients(MRN_SYSTEM, hospital.mrns["john"])) == 1
 
 
-def test_client_from_settings_without_url_is_none(settings: pytest.FixtureRequest) -> None:
+def test_client_from_settings_without_url_is_none(settings: Settings) -> None:
     settings.HUB_FHIR_URL = ""
     assert fhir_client_from_settings() is None
 
 
-def test_smart_settings_are_refused_not_ignored(settings: pytest.FixtureRequest) -> None:
+def test_smart_settings_are_refused_not_ignored(settings: Settings) -> None:
     settings.HUB_FHIR_URL = "https://emr.example/fhir/R4"
     settings.HUB_FHIR_SMART_CLIENT_ID = "hub"
     with pytest.raises(ImproperlyConfigured, match="SMART"):

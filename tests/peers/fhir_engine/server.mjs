@@ -6,6 +6,12 @@
 //   FHIR_ENGINE_TOKEN=secret        requires "Authorization: Bearer secret"
 //   FHIR_ENGINE_BASIC=user:pass     requires HTTP basic auth with user:pass
 //
+// POST /_control/fail?status=503&count=2[&retryAfter=1] makes the next two
+// FHIR requests answer 503 (an OperationOutcome, Retry-After if given)
+// without reaching the engine: how the tests meet an EMR that is overloaded
+// or restarting. The control path is outside the FHIR base and needs the
+// same credentials.
+//
 // Base path /fhir/R4. Prints "listening <port>" on stdout once ready. The
 // engine does not validate resources (PEERS.md); the hub validates on its side.
 
@@ -39,6 +45,7 @@ for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
 
 const router = new FhirRouter();
 const repo = new MemoryRepository();
+const faults = { status: 0, count: 0, retryAfter: '' };
 
 function sameSecret(given, expected) {
   const a = Buffer.from(given);
@@ -115,7 +122,8 @@ async function handle(req, res) {
     send(res, 200, { status: 'ok' });
     return;
   }
-  if (url.pathname !== BASE && !url.pathname.startsWith(BASE + '/')) {
+  const isControl = req.method === 'POST' && url.pathname === '/_control/fail';
+  if (!isControl && url.pathname !== BASE && !url.pathname.startsWith(BASE + '/')) {
     send(res, 404, outcome('error', 'not-found', `no FHIR endpoint at ${url.pathname}`));
     return;
   }
@@ -124,6 +132,19 @@ async function handle(req, res) {
     send(res, 401, outcome('error', 'login', 'missing or wrong credentials'), {
       'WWW-Authenticate': challenge,
     });
+    return;
+  }
+  if (isControl) {
+    faults.status = Number(url.searchParams.get('status') ?? 503);
+    faults.count = Number(url.searchParams.get('count') ?? 1);
+    faults.retryAfter = url.searchParams.get('retryAfter') ?? '';
+    send(res, 200, { ...faults });
+    return;
+  }
+  if (faults.count > 0) {
+    faults.count -= 1;
+    const headers = faults.retryAfter ? { 'Retry-After': faults.retryAfter } : {};
+    send(res, faults.status, outcome('error', 'transient', 'injected fault'), headers);
     return;
   }
   let body;
