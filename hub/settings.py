@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "hub.accounts",
     "hub.captures",
     "hub.delivery",
+    "hub.matching",
+    "hub.audit",
     "capture_api",
 ]
 
@@ -169,6 +171,7 @@ HUB_QUEUE_IO = f"{HUB_QUEUE_PREFIX}.io"
 CELERY_TASK_DEFAULT_QUEUE = HUB_QUEUE_IO
 CELERY_TASK_ROUTES = {
     "hub.captures.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
+    "hub.captures.tasks.match_capture": {"queue": HUB_QUEUE_IO},
     "hub.captures.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
     "hub.delivery.tasks.*": {"queue": HUB_QUEUE_IO},
     "hub.captures.tasks.resume_stalled_captures": {"queue": HUB_QUEUE_IO},
@@ -193,6 +196,29 @@ if HUB_STOWRS_USERNAME and not HUB_STOWRS_PASSWORD:
 HUB_DELIVERY_MAX_ATTEMPTS = env_int("HUB_DELIVERY_MAX_ATTEMPTS", 10, minimum=1)
 HUB_DELIVERY_RETRY_BASE_SECONDS = env_float("HUB_DELIVERY_RETRY_BASE_SECONDS", 30.0, minimum=0.1)
 HUB_DELIVERY_RETRY_MAX_SECONDS = env_float("HUB_DELIVERY_RETRY_MAX_SECONDS", 3600.0, minimum=0.1)
+
+# The EMR (FHIR R4) and the DICOM Modality Worklist, for matching captures
+# to patients and orders. With neither, the context's demographics are used
+# as given.
+HUB_FHIR_URL = env_url("HUB_FHIR_URL")
+HUB_FHIR_MRN_SYSTEM = env_optional("HUB_FHIR_MRN_SYSTEM")
+HUB_FHIR_TOKEN = env_optional("HUB_FHIR_TOKEN")
+HUB_FHIR_USERNAME = env_optional("HUB_FHIR_USERNAME")
+HUB_FHIR_PASSWORD = env_optional("HUB_FHIR_PASSWORD")
+HUB_FHIR_SMART_CLIENT_ID = env_optional("HUB_FHIR_SMART_CLIENT_ID")
+HUB_FHIR_TIMEOUT = env_float("HUB_FHIR_TIMEOUT", 30.0, minimum=1.0)
+HUB_FHIR_WRITEBACK = env_str("HUB_FHIR_WRITEBACK", "documentreference")
+if HUB_FHIR_WRITEBACK not in ("off", "documentreference", "media"):
+    raise ImproperlyConfigured(
+        f"HUB_FHIR_WRITEBACK={HUB_FHIR_WRITEBACK!r} must be off, documentreference or media"
+    )
+HUB_MATCH_RETRY_MAX_SECONDS = env_float("HUB_MATCH_RETRY_MAX_SECONDS", 600.0, minimum=0.1)
+HUB_MWL_HOST = env_optional("HUB_MWL_HOST")
+HUB_MWL_PORT = env_int("HUB_MWL_PORT", 104, minimum=1)
+HUB_MWL_AET = env_optional("HUB_MWL_AET")
+HUB_MWL_TIMEOUT = env_float("HUB_MWL_TIMEOUT", 10.0, minimum=0.1)
+HUB_AE_TITLE = env_str("HUB_AE_TITLE", "CAPTUREHUB")
+HUB_VIEWER_URL = env_url("HUB_VIEWER_URL")
 
 # How the hub names itself in the objects it makes (Contributing Equipment).
 HUB_STATION_NAME = env_str("HUB_STATION_NAME", "CAPTUREHUB")

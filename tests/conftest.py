@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from rest_framework.test import APIClient
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
+from tests.peers.fhir import FhirEngine, running_fhir_engine
 
 
 def api_client_for(username: str, role: Role) -> APIClient:
@@ -38,3 +40,10 @@ def private_data_dir(settings, tmp_path: Path) -> Path:
     settings.FILE_UPLOAD_TEMP_DIR = settings.HUB_DATA_DIR / "tmp"
     settings.FILE_UPLOAD_TEMP_DIR.mkdir(parents=True)
     return settings.HUB_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def fhir_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirEngine]:
+    """A real FHIR R4 engine (Medplum's, under Node) standing in for the EMR."""
+    with running_fhir_engine(tmp_path_factory.mktemp("fhir")) as engine:
+        yield engine

@@ -12,6 +12,8 @@ from django.db.models import Q
 class CaptureStatus(models.TextChoices):
     RECEIVED = "received"
     INSPECTED = "inspected"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"  # waits for an operator in the reconciliation queue
     ENCAPSULATED = "encapsulated"
     DELIVERING = "delivering"
     ARCHIVED = "archived"
@@ -23,7 +25,8 @@ class CaptureStatus(models.TextChoices):
 # The step that moves a capture out of each working state.
 NEXT_STEP = {
     CaptureStatus.RECEIVED: "inspect",
-    CaptureStatus.INSPECTED: "encapsulate",
+    CaptureStatus.INSPECTED: "match",
+    CaptureStatus.MATCHED: "encapsulate",
     CaptureStatus.ENCAPSULATED: "deliver",
 }
 
@@ -47,6 +50,9 @@ class Capture(models.Model):
     original_size = models.BigIntegerField()
     mime_type = models.CharField(max_length=100, help_text="sniffed from the content")
     media_info = models.JSONField(null=True, blank=True)
+    match_report = models.JSONField(
+        null=True, blank=True, help_text="what the client said, what the EMR said, candidates"
+    )
 
     # Minted once at receipt so that every retry re-sends the same instance.
     study_instance_uid = models.CharField(max_length=64)

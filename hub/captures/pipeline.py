@@ -1,4 +1,4 @@
-"""The pipeline's steps for one capture: inspect, then encapsulate.
+"""The pipeline's steps for one capture: inspect, then (after matching) encapsulate.
 
 Each step claims the capture (see `steps`), does its work outside any
 transaction, then moves the capture on in one short transaction. Each returns
@@ -58,7 +58,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
     Running it again after a crash rewrites the same instances with the same
     UIDs; the archive replaces an instance re-sent under the same UID.
     """
-    capture = claim_step(capture_id, CaptureStatus.INSPECTED)
+    capture = claim_step(capture_id, CaptureStatus.MATCHED)
     if capture is None:
         return False
     try:
@@ -71,7 +71,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
         )
     except EncapsulateError as error:
         log.info("capture %s rejected on encapsulation: %s", capture.id, error.reason)
-        finish_step(capture, CaptureStatus.INSPECTED, CaptureStatus.REJECTED, reason=error.reason)
+        finish_step(capture, CaptureStatus.MATCHED, CaptureStatus.REJECTED, reason=error.reason)
         return False
     except BaseException:
         release_step(capture)
@@ -90,4 +90,4 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
                     "derived": instance.derived,
                 },
             )
-        return finish_step(capture, CaptureStatus.INSPECTED, CaptureStatus.ENCAPSULATED)
+        return finish_step(capture, CaptureStatus.MATCHED, CaptureStatus.ENCAPSULATED)

@@ -11,6 +11,7 @@ from hub.captures.pipeline import capture_encapsulate, capture_inspect
 from hub.captures.resume import stalled_work
 from hub.delivery.services import capture_deliveries_start
 from hub.delivery.tasks import enqueue_deliveries
+from hub.matching.services import capture_match
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,16 @@ log = logging.getLogger(__name__)
 @shared_task
 def inspect_capture(capture_id: str) -> None:
     if capture_inspect(capture_id=capture_id):
+        match_capture.delay(capture_id)
+
+
+@shared_task
+def match_capture(capture_id: str) -> None:
+    result = capture_match(capture_id=capture_id)
+    if result.moved:
         encapsulate_capture.delay(capture_id)
+    elif result.retry_in is not None:
+        match_capture.apply_async((capture_id,), countdown=result.retry_in)
 
 
 @shared_task
@@ -34,6 +44,7 @@ def start_delivery(capture_id: str) -> None:
 
 STEP_TASKS = {
     "inspect": inspect_capture,
+    "match": match_capture,
     "encapsulate": encapsulate_capture,
     "deliver": start_delivery,
 }

@@ -7,16 +7,29 @@ from pathlib import Path
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
+from hub.captures.pipeline import capture_inspect
 from hub.captures.receive import Upload, capture_receive
 from tests.media import make_jpeg
 
 
-def received_capture(tmp_path: Path, *, patient_id: str = "MRN-1") -> Capture:
+def received_capture(
+    tmp_path: Path,
+    *,
+    patient_id: str = "MRN-1",
+    context: dict | None = None,
+    inspected: bool = False,
+) -> Capture:
+    """A capture as the API makes it; `inspected` runs the inspect step too."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     photo = make_jpeg(tmp_path / f"{patient_id}.jpg", width=64, height=48).read_bytes()
     user = user_create_or_update(username="factory", role=Role.CAPTURER)
-    return capture_receive(
+    capture = capture_receive(
         user=user,
         upload=Upload(name="photo.jpg", size=len(photo), head=photo[:4096], chunks=[photo]),
-        context_data={"patient": {"id": patient_id}},
+        context_data=context or {"patient": {"id": patient_id}},
         max_bytes=10**9,
     ).capture
+    if inspected:
+        capture_inspect(capture_id=capture.id)
+        capture.refresh_from_db()
+    return capture

@@ -15,6 +15,7 @@ from hub.delivery.services import (
     delivery_attempt,
     retry_delay,
 )
+from hub.matching.services import capture_match
 from tests.hub.factories import received_capture
 from tests.peers.ports import free_port
 
@@ -34,6 +35,7 @@ def nowhere(settings) -> str:
 def encapsulated(tmp_path: Path):
     capture = received_capture(tmp_path)
     capture_inspect(capture_id=capture.id)
+    capture_match(capture_id=capture.id)
     capture_encapsulate(capture_id=capture.id)
     return capture
 

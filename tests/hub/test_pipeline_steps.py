@@ -14,6 +14,7 @@ from hub.captures.pipeline import capture_encapsulate, capture_inspect
 from hub.captures.resume import stalled_work
 from hub.captures.steps import claim_step
 from hub.captures.storage import data_path
+from hub.matching.services import capture_match
 from tests.hub.factories import received_capture
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def test_inspect_then_encapsulate_writes_the_minted_instance(tmp_path: Path) -> 
     capture = received_capture(tmp_path)
 
     assert capture_inspect(capture_id=capture.id)
+    assert capture_match(capture_id=capture.id).moved
     assert capture_encapsulate(capture_id=capture.id)
     assert not capture_encapsulate(capture_id=capture.id)  # already moved on
 

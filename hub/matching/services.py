@@ -1,0 +1,123 @@
+"""The match step: tie a capture to its patient, order or encounter, and its study."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from encapsulate import CaptureContext, context_to_json, parse_context
+from hub.audit.services import audit_record
+from hub.captures.models import Capture, CaptureStatus
+from hub.captures.steps import claim_step, finish_step
+from hub.matching.fhir import FhirError, FhirUnavailable, fhir_client_from_settings
+from hub.matching.models import StudyAssignment
+from hub.matching.resolve import Resolution, resolve_with_emr
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    moved: bool  # the capture is now `matched`: encapsulate it
+    retry_in: float | None = None  # the EMR could not be asked: try again then
+
+
+def study_key(context: CaptureContext) -> str | None:
+    """One study per order; one per encounter and specialty (IHE EBIW); else none."""
+    if context.order is not None:
+        order = context.order
+        return f"order:{order.issuer or ''}|{order.accession_number or order.service_request}"
+    if context.encounter is not None:
+        encounter = context.encounter
+        return f"encounter:{encounter.issuer or ''}|{encounter.id}|{context.specialty.value}"
+    return None
+
+
+def assign_study(context: CaptureContext, *, minted: str) -> str:
+    """The Study Instance UID this capture joins; the order's own UID wins."""
+    ordered_uid = context.order.study_instance_uid if context.order else None
+    key = study_key(context)
+    if key is None:
+        return ordered_uid or minted
+    assignment, _ = StudyAssignment.objects.get_or_create(
+        key=key[:512], defaults={"study_instance_uid": ordered_uid or minted}
+    )
+    return assignment.study_instance_uid
+
+
+def resolve(context: CaptureContext) -> Resolution:
+    """Against the EMR when one is configured; as given otherwise."""
+    fhir = fhir_client_from_settings()
+    if fhir is None:
+        return Resolution(context)
+    try:
+        return resolve_with_emr(context, fhir=fhir, default_system=settings.HUB_FHIR_MRN_SYSTEM)
+    finally:
+        fhir.close()
+
+
+def _retry_delay(attempts: int) -> float:
+    return min(2.0**attempts, settings.HUB_MATCH_RETRY_MAX_SECONDS)
+
+
+def capture_match(*, capture_id: UUID | str) -> MatchResult:
+    capture = claim_step(capture_id, CaptureStatus.INSPECTED)
+    if capture is None:
+        return MatchResult(moved=False)
+    sent = parse_context(capture.context)
+    try:
+        resolution = resolve(sent)
+    except FhirUnavailable as error:
+        attempts = int((capture.match_report or {}).get("emr_attempts", 0)) + 1
+        delay = _retry_delay(attempts)
+        log.warning("capture %s waits for the EMR (%d): %s", capture.id, attempts, error.reason)
+        # The lease doubles as "not before": the resume sweep leaves it alone until then.
+        Capture.objects.filter(id=capture.id).update(
+            lease_until=timezone.now() + timedelta(seconds=delay),
+            reason=f"waiting for the EMR: {error.reason}",
+            match_report={"emr_attempts": attempts},
+            updated_at=timezone.now(),
+        )
+        return MatchResult(moved=False, retry_in=delay)
+    except FhirError as error:
+        resolution = Resolution(None, f"the EMR refused the look-up: {error.reason}")
+
+    with transaction.atomic():
+        if not resolution.matched:
+            finish_step(
+                capture,
+                CaptureStatus.INSPECTED,
+                CaptureStatus.UNMATCHED,
+                reason=resolution.reason,
+                match_report=resolution.report(sent),
+            )
+            audit_record(capture_id=capture.id, action="unmatched", note=resolution.reason)
+            return MatchResult(moved=False)
+        resolved = resolution.context
+        assert resolved is not None
+        study_uid = assign_study(resolved, minted=capture.study_instance_uid)
+        after = context_to_json(resolved)
+        moved = finish_step(
+            capture,
+            CaptureStatus.INSPECTED,
+            CaptureStatus.MATCHED,
+            reason="",
+            context=after,
+            study_instance_uid=study_uid,
+            match_report=resolution.report(sent),
+        )
+        if after != capture.context:
+            audit_record(
+                capture_id=capture.id,
+                action="context-resolved",
+                before=capture.context,
+                after=after,
+                note="filled from the EMR",
+            )
+    return MatchResult(moved=moved)
