@@ -29,6 +29,10 @@ HANDLERS: dict[MediaType, Handler] = {
     MediaType.JPEG: Handler(
         "encapsulate.jpeg_wrap:inspect_jpeg", "encapsulate.jpeg_wrap:wrap_jpeg"
     ),
+    MediaType.PDF: Handler("encapsulate.pdf_wrap:inspect_pdf", "encapsulate.pdf_wrap:wrap_pdf"),
+    MediaType.DICOM: Handler(
+        "encapsulate.dicom_input:inspect_dicom", "encapsulate.dicom_input:wrap_dicom"
+    ),
 }
 
 
