@@ -2,13 +2,24 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from capture_api import views
+from capture_api import lookups, views
 
 urlpatterns = [
     path("api/v1/auth/token", ObtainAuthToken.as_view(), name="auth-token"),
     path("api/v1/captures", views.CaptureListCreate.as_view(), name="capture-list"),
     path("api/v1/captures/<uuid:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
     path("api/v1/", include("capture_api.tus.urls")),
+    path("api/v1/patients", lookups.PatientSearch.as_view(), name="patient-search"),
+    path(
+        "api/v1/patients/<str:identifier>/orders",
+        lookups.PatientOrders.as_view(),
+        name="patient-orders",
+    ),
+    path(
+        "api/v1/patients/<str:identifier>/encounters",
+        lookups.PatientEncounters.as_view(),
+        name="patient-encounters",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
