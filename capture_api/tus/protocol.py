@@ -20,6 +20,8 @@ TUS_EXTENSIONS = ("creation", "creation-with-upload", "termination", "checksum",
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 # tus 1.0.0 "Checksum": 460 is the protocol's own status for a mismatch.
 CHECKSUM_MISMATCH = 460
+# Django knows no phrase for 460; tusd's, so logs and status lines read well.
+REASON_PHRASES = {CHECKSUM_MISMATCH: "Checksum Mismatch"}
 
 ALGORITHMS: dict[str, Callable[[], hashlib._Hash]] = {
     "sha1": hashlib.sha1,

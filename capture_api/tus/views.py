@@ -51,7 +51,11 @@ class TusView(APIView):
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, TusRefusal):
-            response = JsonResponse({exc.field: [exc.reason]}, status=exc.status)
+            response = JsonResponse(
+                {exc.field: [exc.reason]},
+                status=exc.status,
+                reason=protocol.REASON_PHRASES.get(exc.status),
+            )
             for name, value in exc.headers.items():
                 response[name] = value
             return response
@@ -75,6 +79,9 @@ class UploadCreate(TusView):
                 "creation-defer-length is not supported; send Upload-Length",
                 field="Upload-Defer-Length",
             )
+        with_upload = _content_length(request) > 0
+        if with_upload:
+            protocol.require_offset_content_type(request.content_type)
         upload = upload_create(
             owner=request.user,
             length=protocol.parse_size(
@@ -84,8 +91,7 @@ class UploadCreate(TusView):
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )
         location = request.build_absolute_uri(reverse("tus-upload", args=[upload.id]))
-        if _content_length(request):
-            protocol.require_offset_content_type(request.content_type)
+        if with_upload:
             upload = _append(request, upload.id, offset=0)
         response = _upload_response(upload, status=201)
         response["Location"] = location
@@ -135,7 +141,15 @@ def _append(request: Request, upload_id: str, *, offset: int) -> ResumableUpload
 
 
 def _content_length(request: Request) -> int:
-    return protocol.parse_size(request.META.get("CONTENT_LENGTH") or "0", header="Content-Length")
+    length = request.META.get("CONTENT_LENGTH")
+    if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+        # Django reads a body without Content-Length as empty: refuse rather than lose it.
+        raise TusRefusal(
+            "send Content-Length; chunked request bodies are not taken",
+            status=411,
+            field="Content-Length",
+        )
+    return protocol.parse_size(length or "0", header="Content-Length")
 
 
 def _upload_response(upload: ResumableUpload, *, status: int) -> HttpResponse:

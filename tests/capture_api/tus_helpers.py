@@ -8,9 +8,14 @@ import json
 import os
 import socket
 import struct
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
+from tusclient.client import TusClient
+
+from capture_api.models import ResumableUpload
 from tests.media import make_jpeg
 
 CONTEXT = {
@@ -18,6 +23,7 @@ CONTEXT = {
     "specialty": "wound",
     "body_site": {"code": "SCT:30021000", "meaning": "Lower leg", "laterality": "L"},
 }
+CONTEXT_JSON = json.dumps(CONTEXT)
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
 
@@ -93,3 +99,45 @@ class HalfSentPatch:
         """Drops the connection with a TCP reset, as a phone leaving Wi-Fi range may."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()
+
+
+def upload_id_of(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def tus_client(base_url: str, token: str) -> TusClient:
+    """The unmodified tuspy client, pointed at the creation URL, with the API's token."""
+    return TusClient(f"{base_url}/api/v1/uploads/", headers={"Authorization": f"Token {token}"})
+
+
+def capture_of(base_url: str, token: str, upload_url: str) -> dict:
+    """The one capture `GET /api/v1/captures?upload=ID` finds."""
+    response = requests.get(
+        f"{base_url}/api/v1/captures",
+        params={"upload": upload_id_of(upload_url)},
+        headers={"Authorization": f"Token {token}"},
+        timeout=30,
+    )
+    [capture] = response.json()["results"]
+    return capture
+
+
+def raw_patch(url: str, token: str, offset: int, data: bytes, **headers: str) -> requests.Response:
+    headers = {**TUS, "Content-Type": OCTETS, "Upload-Offset": str(offset), **headers}
+    headers["Authorization"] = f"Token {token}"
+    return requests.patch(url, data=data, headers=headers, timeout=30)
+
+
+def raw_offset(url: str, token: str) -> int:
+    headers = {**TUS, "Authorization": f"Token {token}"}
+    return int(requests.head(url, headers=headers, timeout=30).headers["Upload-Offset"])
+
+
+def wait_for_lease(upload: ResumableUpload, *, held: bool) -> None:
+    """Waits until a request on the live server holds (or has let go of) the upload."""
+    for _ in range(500):
+        upload.refresh_from_db()
+        if bool(upload.lease_token) == held:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the upload's lease never became {'held' if held else 'free'}")
