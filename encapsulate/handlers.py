@@ -34,6 +34,22 @@ HANDLERS: dict[MediaType, Handler] = {
         "encapsulate.dicom_input:inspect_dicom", "encapsulate.dicom_input:wrap_dicom"
     ),
 }
+# Every video container goes to one handler: the policy decides per stream.
+_VIDEO = Handler("encapsulate.video_wrap:inspect_video", "encapsulate.video_wrap:wrap_video")
+HANDLERS.update(
+    dict.fromkeys(
+        (
+            MediaType.MP4,
+            MediaType.QUICKTIME,
+            MediaType.MPEG_TS,
+            MediaType.MPEG_PS,
+            MediaType.WEBM,
+            MediaType.MATROSKA,
+            MediaType.AVI,
+        ),
+        _VIDEO,
+    )
+)
 
 
 def _load(name: str) -> Callable[..., Any]:

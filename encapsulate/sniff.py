@@ -28,6 +28,10 @@ class MediaType(StrEnum):
     MP4 = "video/mp4"
     QUICKTIME = "video/quicktime"
     MPEG_TS = "video/mp2t"
+    MPEG_PS = "video/mpeg"
+    WEBM = "video/webm"
+    MATROSKA = "video/x-matroska"
+    AVI = "video/x-msvideo"
     PDF = "application/pdf"
     DICOM = "application/dicom"
 
@@ -64,6 +68,12 @@ def sniff(head: bytes) -> MediaType | None:
         return MediaType.MP4
     if len(head) >= 189 and head[0] == 0x47 and head[188] == 0x47:  # TS sync bytes
         return MediaType.MPEG_TS
+    if head.startswith(b"\x00\x00\x01\xba"):  # pack header (ISO/IEC 13818-1 2.5.3.3)
+        return MediaType.MPEG_PS
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML header; its DocType names the flavour
+        return MediaType.WEBM if b"webm" in head[:64] else MediaType.MATROSKA
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return MediaType.AVI
     return None
 
 

@@ -1,0 +1,170 @@
+"""The video IODs: Video Photographic (PS3.3 A.32.7), Video Endoscopic (A.32.5)
+and Ultrasound Multi-frame (A.7), for an MPEG-2 / H.264 / HEVC stream.
+
+``build_video_dataset`` makes everything but Pixel Data, which the writer
+(``video_wrap``) streams from the MP4 / MPEG file at write time. The
+attributes describe the stream that goes into Pixel Data (after any remux
+or transcode), never the file the phone sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import Tag
+
+from encapsulate.context import BodySite, CaptureContext
+from encapsulate.dicom_modules import (
+    add_anatomic_region,
+    add_equipment,
+    add_patient,
+    add_series,
+    add_sop_common,
+    add_study,
+    da,
+    dt,
+    new_dataset,
+    tm,
+)
+from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.iod_choice import US_MULTIFRAME, IodChoice
+from encapsulate.video_probe import SUPPORTED_CODECS, VideoProbe
+
+FRAME_TIME = Tag(0x0018, 0x1063)
+# Lossy Image Compression Method defined terms (PS3.3 C.7.6.1.1.5.1).
+COMPRESSION_METHODS = {"h264": "ISO_14496_10", "hevc": "ISO_23008_2", "mpeg2video": "ISO_13818_2"}
+# SNOMED CT 87100004 "Topography unknown" (body structure): Anatomic Region
+# Sequence is required once Number of Frames is present (PS3.3 C.8.12.1),
+# and a capture without a body site must not pretend to know one.
+UNKNOWN_REGION = BodySite(code="SCT:87100004", meaning="Topography unknown")
+
+
+@dataclass(frozen=True)
+class VideoOrigin:
+    """How the Pixel Data stream came from the captured file."""
+
+    derived: bool
+    contribution: str  # ContributionDescription of the hub (PS3.3 C.12.1)
+    derivation: str | None = None  # Derivation Description when derived
+
+
+def _ds(value: float) -> str:
+    # DS is at most 16 characters (PS3.5 6.2).
+    return f"{value:.8g}"
+
+
+def add_cine_and_multiframe(ds: Dataset, stream: VideoProbe) -> None:
+    """Cine (C.7.6.5) and Multi-frame (C.7.6.6), from the stream in Pixel Data."""
+    rate = float(stream.frame_rate)
+    frame_time = 1000.0 / rate
+    ds.NumberOfFrames = stream.frame_count
+    ds.FrameIncrementPointer = FRAME_TIME
+    ds.FrameTime = _ds(frame_time)
+    ds.CineRate = max(1, round(rate))
+    ds.RecommendedDisplayFrameRate = max(1, round(rate))
+    ds.StartTrim = 1
+    ds.StopTrim = stream.frame_count
+    ds.ActualFrameDuration = max(1, round(frame_time))
+    ds.PreferredPlaybackSequencing = 0  # looping
+
+
+def add_video_pixel_module(ds: Dataset, stream: VideoProbe) -> None:
+    """Image Pixel (C.7.6.3) as the VL and US Image modules constrain it for MPEG video.
+
+    YBR_PARTIAL_420, 3 samples, 8 bits, planar 0, no Pixel Aspect Ratio
+    (PS3.3 C.8.12.1.1, C.8.5.6.1, PS3.5 8.2.5-8.2.11). Rows and Columns are
+    the coded picture's, which is upright (rotated streams are transcoded).
+    """
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "YBR_PARTIAL_420"
+    ds.PlanarConfiguration = 0
+    ds.Rows = stream.height
+    ds.Columns = stream.width
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+
+
+def _compression(ds: Dataset, stream: VideoProbe) -> None:
+    # Every camera codec is lossy; the stream is at least once-compressed.
+    ds.LossyImageCompression = "01"
+    raw = stream.width * stream.height * 3 * stream.frame_count
+    ds.LossyImageCompressionRatio = _ds(raw / max(1, stream.size_bytes))
+    ds.LossyImageCompressionMethod = COMPRESSION_METHODS[stream.codec]
+
+
+def _acquired(source: VideoProbe, context: CaptureContext) -> datetime | None:
+    return source.captured_at or context.captured_at
+
+
+def build_video_dataset(
+    *,
+    stream: VideoProbe,
+    source: VideoProbe,
+    origin: VideoOrigin,
+    transfer_syntax: str,
+    iod: IodChoice,
+    context: CaptureContext,
+    identity: InstanceIdentity,
+    producer: Producer,
+) -> Dataset:
+    """A video IOD dataset with file meta, everything but Pixel Data.
+
+    ``stream`` describes what goes into Pixel Data, ``source`` the captured
+    file (capture time, make and model come from its metadata).
+    """
+    acquired = _acquired(source, context)
+    site = context.body_site
+    ds = new_dataset(iod.sop_class_uid, identity, transfer_syntax)
+    add_sop_common(
+        ds,
+        context=context,
+        producer=producer,
+        contribution=origin.contribution,
+        acquired=acquired,
+        extra_texts=(source.make, source.model),
+    )
+    add_patient(ds, context)
+    add_study(ds, context, identity, acquired)
+    add_series(ds, context, identity, modality=iod.modality)
+    add_equipment(ds, context, make=source.make, model=source.model)
+
+    # General Image (C.7.6.1)
+    ds.InstanceNumber = identity.instance_number
+    ds.PatientOrientation = ""
+    ds.ContentDate = da(acquired)
+    ds.ContentTime = tm(acquired)
+    if acquired is not None:
+        ds.AcquisitionDateTime = dt(acquired)
+    ds.ImageType = ["DERIVED" if origin.derived else "ORIGINAL", "PRIMARY"]
+    if origin.derived and origin.derivation:
+        ds.DerivationDescription = origin.derivation[:1024]
+    _compression(ds, stream)
+    add_anatomic_region(ds, site or UNKNOWN_REGION)
+
+    # Image Laterality U (unknown / unpaired) keeps series Laterality (2C) out
+    # of the question; series may mix sides (PEERS.md, Validation).
+    ds.ImageLaterality = (site.laterality if site else None) or "U"
+    if iod is not US_MULTIFRAME:
+        # VL Image (C.8.12.1) and Acquisition Context (C.7.6.14, may be empty)
+        ds.AcquisitionContextSequence = Sequence()
+
+    add_cine_and_multiframe(ds, stream)
+    add_video_pixel_module(ds, stream)
+    return ds
+
+
+def derivation_text(source: VideoProbe, stream: VideoProbe, rotation: int) -> str:
+    """Derivation Description (0008,2111) for a transcoded stream: method and source."""
+    codec = SUPPORTED_CODECS.get(source.codec, source.codec)
+    profile = f" {source.profile}" if source.profile else ""
+    turned = f", rotated {rotation} degrees clockwise" if rotation else ""
+    return (
+        f"Transcoded with FFmpeg libx264 from {codec}{profile} {source.pix_fmt} "
+        f"{source.width}x{source.height} ({source.container}){turned} "
+        f"to H.264 High Profile yuv420p {stream.width}x{stream.height} in MP4"
+    )
