@@ -1,0 +1,241 @@
+// The upload queue: each capture is sealed in the vault, sent with tus (resumable),
+// and deleted from the phone as soon as the hub says a capture exists for the upload.
+// Then its progress through the hub is followed in memory only.
+
+import { ApiError, authHeaders, captureGet, capturesForUpload, reasonOf } from "./api.js";
+import { vaultDelete, vaultFile, vaultList, vaultMeta, vaultPut, vaultShredIfEmpty, vaultUpdate } from "./vault.js";
+
+// Each PATCH is a resume point: 1 MiB loses little on a dropped mobile link.
+const CHUNK_SIZE = 1024 * 1024;
+const BACKOFF_MAX_MS = 60_000;
+const POLL_MAX_MS = 15_000;
+const POLL_GIVE_UP_MS = 15 * 60_000;
+const DONE = new Set(["archived"]);
+const ATTENTION = new Set(["rejected", "failed"]);
+
+const view = new Map(); // id -> what the screen shows; never persisted
+const listeners = new Set();
+let pumping = false;
+let again = false;
+let retryTimer = null;
+let attempts = 0;
+let stopped = true;
+
+export function queueSubscribe(listener) {
+  listeners.add(listener);
+  listener(queueView());
+}
+
+export function queueView() {
+  return [...view.values()].sort((a, b) => a.createdAt - b.createdAt);
+}
+
+function show(id, changes) {
+  view.set(id, { ...(view.get(id) || { id }), ...changes });
+  for (const listener of listeners) listener(queueView());
+}
+
+/** Seals one capture into the vault and starts sending. */
+export async function queueAdd({ file, filename, type, context, label }) {
+  const id = crypto.randomUUID();
+  const createdAt = Date.now();
+  await vaultPut(id, file, { filename, type, context, label }, { createdAt, size: file.size, uploadUrl: null });
+  show(id, { createdAt, label, state: "queued", progress: 0 });
+  queueKick();
+}
+
+/** Loads what a previous run left in the vault, and sends it. */
+export async function queueStart() {
+  stopped = false;
+  for (const record of await vaultList()) {
+    if (view.has(record.id)) continue;
+    let label = "Capture";
+    try {
+      label = (await vaultMeta(record)).label;
+    } catch {
+      label = "Capture (cannot be read on this device)";
+    }
+    show(record.id, { createdAt: record.createdAt, label, state: "queued", progress: 0 });
+  }
+  queueKick();
+}
+
+/** Stops sending; forgets what is confirmed; shreds the key when nothing is left. */
+export async function queueStop() {
+  stopped = true;
+  clearTimeout(retryTimer);
+  for (const [id, item] of view) if (item.confirmed) view.delete(id);
+  for (const listener of listeners) listener(queueView());
+  return vaultShredIfEmpty();
+}
+
+export async function queueDiscard(id) {
+  await vaultDelete(id);
+  view.delete(id);
+  for (const listener of listeners) listener(queueView());
+  await vaultShredIfEmpty();
+}
+
+export function queuePending() {
+  return queueView().filter((item) => !item.confirmed).length;
+}
+
+export function queueKick() {
+  clearTimeout(retryTimer);
+  if (stopped) return;
+  if (pumping) {
+    again = true;
+    return;
+  }
+  pump();
+}
+
+globalThis.addEventListener("online", () => {
+  attempts = 0;
+  queueKick();
+});
+
+async function pump() {
+  pumping = true;
+  let transient = false;
+  try {
+    for (const record of (await vaultList()).sort((a, b) => a.createdAt - b.createdAt)) {
+      if (stopped) break;
+      const item = view.get(record.id);
+      if (item && (item.confirmed || item.state === "refused")) continue;
+      if (!navigator.onLine) {
+        show(record.id, { state: "waiting", note: "Waiting for the network" });
+        transient = true;
+        continue;
+      }
+      const outcome = await send(record);
+      if (outcome === "transient") transient = true;
+      if (outcome === "signin") break;
+    }
+  } finally {
+    pumping = false;
+  }
+  if (again) {
+    again = false;
+    return pump();
+  }
+  if (transient && !stopped) {
+    // Exponential backoff with jitter; the online event cuts it short.
+    const delay = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** attempts) * (0.75 + Math.random() / 2);
+    attempts++;
+    retryTimer = setTimeout(queueKick, delay);
+  } else {
+    attempts = 0;
+  }
+}
+
+async function send(record) {
+  let meta;
+  let file;
+  try {
+    meta = await vaultMeta(record);
+    file = await vaultFile(record, meta.type);
+  } catch {
+    show(record.id, { state: "refused", reason: "This capture cannot be decrypted on this device; discard it." });
+    return "permanent";
+  }
+  show(record.id, { state: "uploading", note: "" });
+  const result = await new Promise((resolve) => {
+    const upload = new globalThis.tus.Upload(file, {
+      endpoint: new URL("/api/v1/uploads/", location.href).href,
+      uploadUrl: record.uploadUrl || null,
+      chunkSize: CHUNK_SIZE,
+      retryDelays: [0, 1000, 3000],
+      uploadDataDuringCreation: true,
+      // The upload URL lives in the vault record; tus-js-client's own localStorage entries stay off.
+      storeFingerprintForResuming: false,
+      removeFingerprintOnSuccess: true,
+      metadata: { filename: meta.filename, context: JSON.stringify(meta.context) },
+      headers: authHeaders(),
+      onUploadUrlAvailable: () => vaultUpdate(record.id, { uploadUrl: upload.url }),
+      onProgress: (sent, total) => show(record.id, { progress: total ? sent / total : 0 }),
+      onSuccess: () => resolve({ url: upload.url }),
+      onError: (error) => resolve({ error }),
+    });
+    upload.start();
+  });
+  if (result.error) return failed(record, result.error);
+  return confirm(record, result.url);
+}
+
+function failed(record, error) {
+  const response = error.originalResponse;
+  const status = response ? response.getStatus() : 0;
+  if (status === 401) {
+    show(record.id, { state: "waiting", note: "Sign in again to send" });
+    globalThis.dispatchEvent(new CustomEvent("capture:signin-needed"));
+    return "signin";
+  }
+  if (status >= 400 && status < 500 && ![408, 409, 423, 429].includes(status)) {
+    let reason = "";
+    try {
+      reason = reasonOf(JSON.parse(response.getBody()));
+    } catch {
+      reason = "";
+    }
+    show(record.id, { state: "refused", reason: reason || `The hub refused this capture (${status}).` });
+    return "permanent";
+  }
+  show(record.id, {
+    state: "waiting",
+    note: navigator.onLine ? "The hub did not answer; trying again soon" : "Waiting for the network",
+  });
+  return "transient";
+}
+
+async function confirm(record, url) {
+  const uploadId = new URL(url, location.href).pathname.split("/").filter(Boolean).pop();
+  show(record.id, { state: "confirming", progress: 1 });
+  for (let i = 0; i < 5; i++) {
+    try {
+      const body = await capturesForUpload(uploadId);
+      const capture = body && body.results && body.results[0];
+      if (capture) {
+        // The hub holds the original durably: nothing of it stays on the phone.
+        await vaultDelete(record.id);
+        show(record.id, { confirmed: true, captureId: capture.id, status: capture.status, reason: capture.reason || "", state: "stored" });
+        follow(record.id, capture.id);
+        return "done";
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return failed(record, { originalResponse: { getStatus: () => 401 } });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500 * (i + 1)));
+  }
+  show(record.id, { state: "waiting", note: "Waiting for the hub to confirm" });
+  return "transient";
+}
+
+async function follow(id, captureId) {
+  const started = Date.now();
+  let delay = 1000;
+  while (Date.now() - started < POLL_GIVE_UP_MS && view.has(id)) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(POLL_MAX_MS, delay * 1.5);
+    try {
+      const capture = await captureGet(captureId);
+      show(id, { status: capture.status, reason: capture.reason || "" });
+      if (DONE.has(capture.status) || ATTENTION.has(capture.status)) return;
+    } catch (error) {
+      if (error instanceof ApiError && error.permanent) return;
+    }
+  }
+}
+
+export const STATUS_WORDS = {
+  received: "Received by the hub",
+  inspected: "Checked by the hub",
+  matched: "Matched to the order",
+  unmatched: "At the hub: waiting for an operator to match it",
+  encapsulated: "Prepared for the archive",
+  delivering: "Being delivered to the archive",
+  archived: "Archived",
+  rejected: "Needs attention: the hub could not use it",
+  failed: "Needs attention: delivery to the archive failed",
+};
+export { DONE, ATTENTION };
