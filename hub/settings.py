@@ -120,6 +120,8 @@ STORAGES = {
 FILE_UPLOAD_TEMP_DIR = HUB_DATA_DIR / "tmp"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 HUB_MAX_UPLOAD_BYTES = env_int("HUB_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)
+# Unfinished resumable (tus) uploads are removed this long after their last byte.
+HUB_UPLOAD_EXPIRY_SECONDS = env_int("HUB_UPLOAD_EXPIRY_SECONDS", 24 * 3600, minimum=60)
 
 # REST API
 REST_FRAMEWORK = {
@@ -182,7 +184,8 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-captures": {
         "task": "hub.captures.tasks.resume_stalled_captures",
         "schedule": HUB_RESUME_INTERVAL_SECONDS,
-    }
+    },
+    "expire-uploads": {"task": "capture_api.tasks.expire_uploads", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(HUB_DATA_DIR / "celerybeat-schedule")
 
@@ -193,6 +196,8 @@ HUB_STOWRS_PASSWORD = env_optional("HUB_STOWRS_PASSWORD")
 HUB_STOWRS_TIMEOUT = env_float("HUB_STOWRS_TIMEOUT", 60.0, minimum=1.0)
 if HUB_STOWRS_USERNAME and not HUB_STOWRS_PASSWORD:
     raise ImproperlyConfigured("HUB_STOWRS_USERNAME is set but HUB_STOWRS_PASSWORD is not")
+# Where the archive is an Orthanc: its REST API, to delete withdrawn instances.
+HUB_ARCHIVE_ORTHANC_URL = env_url("HUB_ARCHIVE_ORTHANC_URL")
 HUB_DELIVERY_MAX_ATTEMPTS = env_int("HUB_DELIVERY_MAX_ATTEMPTS", 10, minimum=1)
 HUB_DELIVERY_RETRY_BASE_SECONDS = env_float("HUB_DELIVERY_RETRY_BASE_SECONDS", 30.0, minimum=0.1)
 HUB_DELIVERY_RETRY_MAX_SECONDS = env_float("HUB_DELIVERY_RETRY_MAX_SECONDS", 3600.0, minimum=0.1)

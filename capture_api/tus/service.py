@@ -20,7 +20,7 @@ from capture_api.tus.storage import (
     partial_remove,
     partials_older_than,
 )
-from encapsulate import ContextError, parse_context
+from hub.captures.receive import CaptureRefused, capture_context_check
 
 DEFAULT_EXPIRY_SECONDS = 24 * 3600
 
@@ -58,9 +58,9 @@ def upload_create(
         raise TusRefusal(f"context is not valid JSON: {error}", field="context") from None
     try:
         # The rules capture_receive applies, checked before the client sends a byte.
-        parse_context(context_data)
-    except ContextError as error:
-        raise TusRefusal(error.reason, field="context") from None
+        capture_context_check(context_data=context_data)
+    except CaptureRefused as refused:
+        raise TusRefusal(refused.reason, field="context") from None
     if length == 0:
         raise TusRefusal("the file is empty", field="file")
     if length > max_bytes:

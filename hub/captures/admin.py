@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
+from hub.captures import reconcile_views
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
 from hub.delivery.tasks import retry_capture_delivery
@@ -24,7 +27,16 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(Capture)
 class CaptureAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "patient_id", "mime_type", "created_by", "created_at", "reason"]
+    list_display = [
+        "id",
+        "status",
+        "patient_id",
+        "mime_type",
+        "created_by",
+        "created_at",
+        "reason",
+        "reconcile_link",
+    ]
     list_filter = ["status", "mime_type", "created_at"]
     search_fields = ["id", "sop_instance_uid", "study_instance_uid", "original_sha256"]
     date_hierarchy = "created_at"
@@ -35,6 +47,28 @@ class CaptureAdmin(admin.ModelAdmin):
     @admin.display(description="patient")
     def patient_id(self, capture: Capture) -> str:
         return str(capture.context.get("patient", {}).get("id", ""))
+
+    @admin.display(description="")
+    def reconcile_link(self, capture: Capture) -> str:
+        url = reverse("admin:captures_capture_reconcile", args=[capture.pk])
+        label = "reconcile" if capture.status == "unmatched" else "details / correct"
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<uuid:capture_id>/reconcile/",
+                view(reconcile_views.reconcile),
+                name="captures_capture_reconcile",
+            ),
+            path(
+                "<uuid:capture_id>/reconcile/thumbnail/",
+                view(reconcile_views.thumbnail),
+                name="captures_capture_thumbnail",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -47,6 +47,14 @@ class Received:
     created: bool
 
 
+def capture_context_check(*, context_data: object) -> None:
+    """Raises CaptureRefused(field="context") where capture_receive would."""
+    try:
+        parse_context(context_data)
+    except ContextError as error:
+        raise CaptureRefused(error.reason, field="context") from None
+
+
 def capture_receive(
     *,
     user: AbstractBaseUser,

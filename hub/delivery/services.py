@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -71,25 +72,30 @@ def _claim(delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("capture").get(id=delivery_id)
 
 
-def delivery_attempt(*, delivery_id: int) -> float | None:
-    """Sends the capture's instances once; returns seconds until a retry, if any.
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    retry_in: float | None = None  # a transient failure: try again then
+    archived: bool = False  # this was the capture's last open delivery
+
+
+def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
+    """Sends the capture's instances once.
 
     No transaction is open while the archive is being talked to.
     """
     delivery = _claim(delivery_id)
     if delivery is None:
-        return None
+        return DeliveryOutcome()
     paths = [data_path(instance.path) for instance in delivery.capture.instances.all()]
     try:
         if not paths:
             raise DeliveryError("the capture has no DICOM instance to send", transient=False)
         receipt = destination_sender(delivery.destination).store(paths)
     except DeliveryError as error:
-        return _record_failure(delivery, error)
+        return DeliveryOutcome(retry_in=_record_failure(delivery, error))
     except OSError as error:
-        return _record_failure(
-            delivery, DeliveryError(f"cannot read the DICOM file: {error}", transient=False)
-        )
+        failure = DeliveryError(f"cannot read the DICOM file: {error}", transient=False)
+        return DeliveryOutcome(retry_in=_record_failure(delivery, failure))
     log.info("capture %s delivered to %s", delivery.capture_id, delivery.destination)
     with transaction.atomic():
         Delivery.objects.filter(id=delivery.id).update(
@@ -102,11 +108,10 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
         others_open = Delivery.objects.filter(capture_id=delivery.capture_id).exclude(
             status=DeliveryStatus.DELIVERED
         )
-        if not others_open.exists():
-            finish_step(
-                delivery.capture, CaptureStatus.DELIVERING, CaptureStatus.ARCHIVED, reason=""
-            )
-    return None
+        archived = not others_open.exists() and finish_step(
+            delivery.capture, CaptureStatus.DELIVERING, CaptureStatus.ARCHIVED, reason=""
+        )
+    return DeliveryOutcome(archived=archived)
 
 
 def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
@@ -156,3 +161,7 @@ def capture_delivery_retry(*, capture_id: UUID | str) -> list[int]:
     return list(
         Delivery.objects.filter(capture_id=capture_id, status__in=OPEN).values_list("id", flat=True)
     )
+
+
+def delivery_capture_id(*, delivery_id: int) -> str:
+    return str(Delivery.objects.values_list("capture_id", flat=True).get(id=delivery_id))

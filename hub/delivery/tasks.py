@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from hub.delivery.services import capture_delivery_retry, delivery_attempt
+from hub.delivery.services import capture_delivery_retry, delivery_attempt, delivery_capture_id
+from hub.delivery.withdrawals import capture_withdrawals_run
 
 
 @shared_task
 def deliver(delivery_id: int) -> None:
-    delay = delivery_attempt(delivery_id=delivery_id)
-    if delay is not None:
-        deliver.apply_async((delivery_id,), countdown=delay)
+    outcome = delivery_attempt(delivery_id=delivery_id)
+    if outcome.retry_in is not None:
+        deliver.apply_async((delivery_id,), countdown=outcome.retry_in)
+    if outcome.archived:
+        withdraw_replaced.delay(delivery_capture_id(delivery_id=delivery_id))
+
+
+@shared_task
+def withdraw_replaced(capture_id: str) -> None:
+    """After a corrected capture is archived: withdraw what it replaced (IOCM)."""
+    retry_in = capture_withdrawals_run(capture_id=capture_id)
+    if retry_in is not None:
+        withdraw_replaced.apply_async((capture_id,), countdown=retry_in)
 
 
 def enqueue_deliveries(delivery_ids: list[int]) -> None:

@@ -60,7 +60,7 @@ def test_an_unreachable_archive_is_retried_then_given_up_with_a_reason(
     delays = []
     for _ in range(3):
         Delivery.objects.filter(id=delivery_id).update(next_attempt_at=None)
-        delays.append(delivery_attempt(delivery_id=delivery_id))
+        delays.append(delivery_attempt(delivery_id=delivery_id).retry_in)
 
     assert delays[0] is not None and delays[1] is not None and delays[2] is None
     capture.refresh_from_db()

@@ -1,0 +1,130 @@
+"""The operators' reconciliation page for one capture, inside the Django admin.
+
+Shows what the client sent, what the EMR holds and the candidates the match
+step found, with a thumbnail of the original; the forms call the services in
+`hub.matching.reconcile`, which audit every action.
+"""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from hub.captures.models import Capture, CaptureStatus
+from hub.captures.storage import data_path
+from hub.matching.reconcile import (
+    ReconcileRefused,
+    capture_choose_candidate,
+    capture_correct,
+    capture_reassign,
+    capture_reject,
+)
+
+THUMBNAIL_PIXELS = 480
+
+
+class ContextForm(forms.Form):
+    context = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "cols": 80}))
+    note = forms.CharField(required=False, max_length=500)
+
+    def clean_context(self) -> object:
+        try:
+            return json.loads(self.cleaned_data["context"])
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"not valid JSON: {error}") from None
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+def thumbnail(request: HttpRequest, capture_id: str) -> HttpResponse:
+    capture = get_object_or_404(Capture, id=capture_id)
+    try:
+        with Image.open(data_path(capture.original_path)) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+            out = BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=80)
+    except (UnidentifiedImageError, OSError):
+        return HttpResponse(status=404)
+    response = HttpResponse(out.getvalue(), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
+    capture = get_object_or_404(Capture, id=capture_id)
+    context_form = ContextForm(initial={"context": json.dumps(capture.context, indent=2)})
+    reject_form = RejectForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action in ("reassign", "correct"):
+                context_form = ContextForm(request.POST)
+                if context_form.is_valid():
+                    service = capture_reassign if action == "reassign" else capture_correct
+                    service(
+                        capture_id=capture.id,
+                        actor=request.user,
+                        context_data=context_form.cleaned_data["context"],
+                        note=context_form.cleaned_data["note"],
+                    )
+                    return _done(request, capture, f"{action}: the capture is matched again")
+            elif action == "choose":
+                capture_choose_candidate(
+                    capture_id=capture.id,
+                    actor=request.user,
+                    candidate_id=request.POST.get("candidate", ""),
+                )
+                return _done(request, capture, "candidate chosen; the capture is matched again")
+            elif action == "reject":
+                reject_form = RejectForm(request.POST)
+                if reject_form.is_valid():
+                    capture_reject(
+                        capture_id=capture.id,
+                        actor=request.user,
+                        reason=reject_form.cleaned_data["reason"],
+                    )
+                    return _done(request, capture, "rejected")
+        except ReconcileRefused as refused:
+            messages.error(request, refused.reason)
+    return TemplateResponse(
+        request,
+        "admin/captures/reconcile.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"Reconcile capture {capture.id}",
+            "capture": capture,
+            "report": capture.match_report or {},
+            "candidates": [
+                {
+                    "kind": c["kind"],
+                    "id": c["id"],
+                    "number": c.get("accession_number") or c.get("identifier") or "",
+                    "description": c.get("description") or c.get("class") or "",
+                    "date": c.get("authored_on") or c.get("start") or "",
+                }
+                for c in (capture.match_report or {}).get("candidates", [])
+            ],
+            "client": json.dumps((capture.match_report or {}).get("client"), indent=2),
+            "context_form": context_form,
+            "reject_form": reject_form,
+            "unmatched": capture.status == CaptureStatus.UNMATCHED,
+            "correctable": capture.status in (CaptureStatus.ARCHIVED, CaptureStatus.FAILED),
+            "audit": capture.audit_events.select_related("actor").all(),
+        },
+    )
+
+
+def _done(request: HttpRequest, capture: Capture, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return HttpResponseRedirect(reverse("admin:captures_capture_changelist"))
