@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -10,9 +12,11 @@ from typing import Any
 
 import pydicom
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
-from tests.dicom_checks import dciodvfy_errors
+from tests.dicom_checks import assert_no_private_metadata, dciodvfy_errors
 from tests.media import make_jpeg, make_text_as_jpg, make_truncated_jpeg
+from tests.media_documents import AUTHOR, make_pdf, make_us_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,3 +114,80 @@ def test_missing_out_dir_is_not_left_behind(tmp_path: Path, context_json: dict[s
     done = _run("dicom", source, "--context", _context_file(tmp_path, context_json), "--out", out)
     assert done.returncode == 2
     assert not out.exists()
+
+
+def test_several_inputs_share_a_study(tmp_path: Path, context_json: dict[str, Any]) -> None:
+    pdf = make_pdf(tmp_path / "plan.pdf")
+    device = make_us_image(tmp_path / "probe.dcm")
+    out = tmp_path / "out"
+    done = _run(
+        "dicom", pdf, device, "--context", _context_file(tmp_path, context_json), "--out", out
+    )
+    assert done.returncode == 0, done.stderr
+    paths = [Path(line) for line in done.stdout.splitlines()]
+    assert len(paths) == 2 and all(p.parent == out for p in paths)
+    written = [pydicom.dcmread(p) for p in paths]
+    assert written[0].Modality == "DOC"
+    assert written[1].SOPInstanceUID == pydicom.dcmread(device).SOPInstanceUID
+    assert all(ds.PatientID == "MRN-0042" for ds in written)
+    assert dciodvfy_errors(paths[0]) == []
+
+
+def test_several_inputs_are_all_or_nothing(tmp_path: Path, context_json: dict[str, Any]) -> None:
+    good = make_pdf(tmp_path / "plan.pdf")
+    bad = make_pdf(tmp_path / "evil.pdf", javascript=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    context = _context_file(tmp_path, context_json)
+    done = _run("dicom", good, bad, "--context", context, "--out", out)
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: the PDF contains JavaScript")
+    assert list(out.iterdir()) == []
+
+
+def test_xds_writes_originals_and_bundles(tmp_path: Path, context_json: dict[str, Any]) -> None:
+    pdf = make_pdf(tmp_path / "plan.pdf")
+    photo = make_jpeg(tmp_path / "wound.jpg", width=64, height=48)
+    out = tmp_path / "out"
+    context = _context_file(tmp_path, context_json)
+    done = _run("xds", pdf, photo, "--context", context, "--out", out)
+    assert done.returncode == 0, done.stderr
+    names = [Path(line).name for line in done.stdout.splitlines()]
+    assert names == ["plan.pdf", "plan.bundle.json", "wound.jpg", "wound.bundle.json"]
+    for stem, original in (("plan", "plan.pdf"), ("wound", "wound.jpg")):
+        bundle = json.loads((out / f"{stem}.bundle.json").read_text())
+        Bundle.model_validate(bundle)
+        data = (out / original).read_bytes()
+        [document] = [
+            e["resource"]
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "DocumentReference"
+        ]
+        attachment = document["content"][0]["attachment"]
+        assert attachment["size"] == len(data)
+        assert base64.b64decode(attachment["hash"]) == hashlib.sha1(data).digest()
+    assert AUTHOR.encode() not in (out / "plan.pdf").read_bytes()
+    assert_no_private_metadata((out / "wound.jpg").read_bytes())
+
+
+def test_xds_refuses_what_it_cannot_scrub(tmp_path: Path, context_json: dict[str, Any]) -> None:
+    device = make_us_image(tmp_path / "probe.dcm")
+    out = tmp_path / "out"
+    done = _run("xds", device, "--context", _context_file(tmp_path, context_json), "--out", out)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: application/dicom originals cannot be delivered")
+    assert not out.exists()
+
+
+def test_inspect_several_prints_an_array(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "plan.pdf", pages=3)
+    device = make_us_image(tmp_path / "probe.dcm")
+    done = _run("inspect", pdf, device)
+    assert done.returncode == 0, done.stderr
+    infos = json.loads(done.stdout)
+    assert [(i["path"], i["kind"]) for i in infos] == [
+        (str(pdf), "document"),
+        (str(device), "dicom"),
+    ]
+    assert infos[0]["pages"] == 3
