@@ -83,6 +83,14 @@ def read_exif(app1_payload: bytes) -> ExifFacts:
     exif = Image.Exif()
     try:
         exif.load(app1_payload)
+    except _DAMAGED:
+        return ExifFacts(private=("EXIF (unreadable)",))
+    return exif_facts(exif)
+
+
+def exif_facts(exif: Image.Exif) -> ExifFacts:
+    """Facts from EXIF Pillow has read (``Image.getexif()`` of TIFF, WebP, PNG, HEIF)."""
+    try:
         ifd0 = dict(exif)
         exif_ifd = dict(exif.get_ifd(ExifTags.IFD.Exif))
         gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)

@@ -14,6 +14,8 @@ from encapsulate.context import Specialty
 
 class MediaKind(StrEnum):
     PHOTO = "photo"
+    # A screen-rendered image (PNG, BMP, GIF): a screenshot more often than a photo.
+    SCREEN = "screen"
     VIDEO = "video"
     DOCUMENT = "document"
     DICOM = "dicom"
@@ -55,9 +57,19 @@ _VIDEO = {
 
 
 def choose_iod(specialty: Specialty, kind: MediaKind) -> IodChoice:
-    """The IOD for a capture; the photo and video defaults are the VL Photographic ones."""
+    """The IOD for a capture; the photo and video defaults are the VL Photographic ones.
+
+    A screen image (PNG, BMP, GIF) of no particular specialty is Secondary
+    Capture (PS3.3 A.8.1): cameras do not write those formats, so it is most
+    likely a screenshot, and SC makes no claim about an acquisition. With a
+    specialty it is that specialty's image (a wound app may export PNG; a
+    POCUS still is a screen grab of the scanner). Photos of wounds, burns,
+    dermatology and general practice are VL Photographic (A.32.4).
+    """
     if kind is MediaKind.DOCUMENT:
         return ENCAPSULATED_PDF
     if kind is MediaKind.VIDEO:
         return _VIDEO.get(specialty, VIDEO_PHOTOGRAPHIC)
+    if kind is MediaKind.SCREEN and specialty is Specialty.GENERAL:
+        return SECONDARY_CAPTURE
     return _PHOTO.get(specialty, VL_PHOTOGRAPHIC)

@@ -1,20 +1,51 @@
-"""A camera JPEG, described and wrapped (the handler for image/jpeg)."""
+"""A camera JPEG, described and wrapped (the handler for image/jpeg).
+
+The camera's stream goes into Pixel Data (``photo``) in the IOD the specialty
+calls for; a JPEG coded as CMYK, YCCK or RGB is decoded and re-encoded by the
+raster path instead (``raster_photo``).
+"""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
 
 from encapsulate.context import CaptureContext
 from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.iod_choice import MediaKind, choose_iod
 from encapsulate.media_info import MediaInfo
 from encapsulate.output_file import write_atomically
-from encapsulate.photo import pixel_stream, read_camera_jpeg
-from encapsulate.vl_photographic import build_vl_photographic
+from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
+from encapsulate.photo_pixels import from_camera_stream
+from encapsulate.privacy import FACE_DETECTION_SIDE, PrivacyPolicy, default_policy, privacy_flags
+from encapsulate.raster_photo import inspect_raster, wrap_raster
+from encapsulate.vl_photographic import build_photo_image
 from encapsulate.written import WrittenInstance
 
 
 def inspect_jpeg(path: Path) -> MediaInfo:
-    return read_camera_jpeg(path).info
+    try:
+        return read_camera_jpeg(path).info
+    except NeedsDecoding:
+        return inspect_raster(path)
+
+
+def preview_pixels(jpeg: CameraJpeg) -> np.ndarray | None:
+    """A small upright grey copy for face detection.
+
+    libjpeg's DCT scaling (Pillow ``draft``) decodes at 1/2..1/8 size for a
+    fraction of a full decode, which is all face detection needs.
+    """
+    try:
+        with Image.open(io.BytesIO(jpeg.data)) as image:
+            image.draft("L", (FACE_DETECTION_SIDE, FACE_DETECTION_SIDE))
+            image.load()
+            return np.asarray(ImageOps.exif_transpose(image).convert("L"))
+    except (OSError, ValueError, SyntaxError):
+        return None  # the stream is checked again when it is converted or wrapped
 
 
 def wrap_jpeg(
@@ -24,17 +55,32 @@ def wrap_jpeg(
     identity: InstanceIdentity,
     producer: Producer,
     out_dir: Path,
+    policy: PrivacyPolicy | None = None,
 ) -> list[WrittenInstance]:
-    """One VL Photographic Image (PS3.3 A.32.4) named ``<SOP Instance UID>.dcm``."""
-    jpeg = read_camera_jpeg(path)
+    """One image of the specialty's IOD (PS3.3 A.32.4 by default), ``<SOP Instance UID>.dcm``."""
+    try:
+        jpeg = read_camera_jpeg(path)
+    except NeedsDecoding:
+        return wrap_raster(
+            path,
+            context=context,
+            identity=identity,
+            producer=producer,
+            out_dir=out_dir,
+            policy=policy,
+        )
     pixels = pixel_stream(jpeg)
-    dataset = build_vl_photographic(
-        pixels=pixels,
+    policy = policy or default_policy(context.specialty)
+    flags = privacy_flags(policy, preview_pixels(jpeg) if policy.detect_faces else None)
+    dataset = build_photo_image(
+        pixels=from_camera_stream(pixels, camera_stream_size=len(jpeg.data)),
         info=jpeg.info,
-        camera_stream_size=len(jpeg.data),
         context=context,
         identity=identity,
         producer=producer,
+        iod=choose_iod(context.specialty, MediaKind.PHOTO),
+        privacy=flags,
+        contribution="Wrapped a camera JPEG as DICOM",
     )
     target = write_atomically(dataset, out_dir / f"{identity.sop_instance_uid}.dcm")
     return [

@@ -35,10 +35,16 @@ from encapsulate.jpeg_transform import (
     to_baseline,
 )
 from encapsulate.media_info import MediaInfo
+from encapsulate.raster_structure import refuse_polyglot
 from encapsulate.sniff import MediaType, sniff_file
 
 # The only coding processes with a non-retired transfer syntax (PS3.5 A.4.1).
 WRAPPABLE = ("baseline", "extended")
+
+
+class NeedsDecoding(UnsupportedMediaError):
+    """A valid JPEG whose colour coding no DICOM photometric names (CMYK, YCCK,
+    RGB-coded): it has to be decoded and re-encoded (``raster_photo``)."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +94,11 @@ def _check_wrappable(structure: JpegStructure) -> None:
             f"{frame.precision}-bit JPEG is not supported; photos must be 8 bits per sample"
         )
     if len(frame.components) == 4:
-        raise UnsupportedMediaError("CMYK JPEG is not supported; export the photo as RGB")
+        raise NeedsDecoding("a CMYK or YCCK JPEG has to be converted to RGB")
     if len(frame.components) not in (1, 3):
         raise UnsupportedMediaError(f"a JPEG with {len(frame.components)} components")
     if len(frame.components) == 3 and structure.adobe_transform == 0:
-        raise UnsupportedMediaError("an RGB-coded JPEG is not supported; export it as YCbCr")
+        raise NeedsDecoding("an RGB-coded JPEG has to be converted to YCbCr")
 
 
 def read_camera_jpeg(path: Path) -> CameraJpeg:
@@ -107,6 +113,7 @@ def read_camera_jpeg(path: Path) -> CameraJpeg:
     except OSError as error:
         raise MediaError(f"the file cannot be read: {error.strerror or error}") from None
     structure = parse_jpeg(data)
+    refuse_polyglot(data, structure.end, "JPEG")
     _check_wrappable(structure)
     exif_segments = structure.find(APP1, EXIF_SIGNATURE)
     exif = read_exif(exif_segments[0].payload) if exif_segments else ExifFacts()

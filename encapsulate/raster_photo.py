@@ -1,0 +1,130 @@
+"""Photos and screenshots that are not camera JPEGs, described and wrapped.
+
+The handler for PNG, TIFF, WebP, HEIF, BMP and GIF, and for JPEGs coded as
+CMYK, YCCK or RGB. The IOD follows the specialty (``iod_choice``); how the
+pixels are coded follows the policy in ``photo_pixels`` (lossless stays
+lossless, lossy becomes a high-quality DERIVED JPEG).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydicom.uid import JPEGLSLossless
+
+from encapsulate.context import CaptureContext
+from encapsulate.errors import UnsupportedMediaError
+from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.image_decode import RasterImage, read_raster
+from encapsulate.iod_choice import (
+    OPHTHALMIC_8BIT,
+    SECONDARY_CAPTURE,
+    IodChoice,
+    MediaKind,
+    choose_iod,
+)
+from encapsulate.media_info import MediaInfo
+from encapsulate.output_file import write_atomically
+from encapsulate.photo_pixels import encode_jpeg, encode_lossless
+from encapsulate.privacy import PrivacyPolicy, default_policy, privacy_flags
+from encapsulate.secondary_capture import build_secondary_capture
+from encapsulate.sniff import MediaType
+from encapsulate.vl_photographic import build_photo_image
+from encapsulate.written import WrittenInstance
+
+SCREEN_FORMATS = (MediaType.PNG.value, MediaType.BMP.value, MediaType.GIF.value)
+_SOURCE_NAMES = {
+    MediaType.HEIF.value: "HEIF",
+    MediaType.WEBP.value: "lossy WebP",
+    MediaType.JPEG.value: "a CMYK or RGB-coded JPEG",
+    MediaType.TIFF.value: "a JPEG-compressed TIFF",
+}
+
+
+def inspect_raster(path: Path) -> MediaInfo:
+    return read_raster(path).info
+
+
+def photo_iod(raster: RasterImage, context: CaptureContext) -> IodChoice:
+    """The IOD for ``raster``: by specialty, but 16-bit grey only fits Secondary
+    Capture (every VL IOD and US Image take 8 bits; PS3.3 C.8.12.1.1)."""
+    if raster.pixels.dtype.itemsize == 2:
+        return SECONDARY_CAPTURE
+    screen = raster.info.mime_type in SCREEN_FORMATS
+    return choose_iod(context.specialty, MediaKind.SCREEN if screen else MediaKind.PHOTO)
+
+
+def wrap_raster(
+    path: Path,
+    *,
+    context: CaptureContext,
+    identity: InstanceIdentity,
+    producer: Producer,
+    out_dir: Path,
+    policy: PrivacyPolicy | None = None,
+) -> list[WrittenInstance]:
+    """One instance of the chosen IOD named ``<SOP Instance UID>.dcm``."""
+    raster = read_raster(path)
+    iod = photo_iod(raster, context)
+    is_sc = iod is SECONDARY_CAPTURE
+    flags = privacy_flags(
+        policy or default_policy(context.specialty, screenshot=is_sc), raster.pixels
+    )
+    if is_sc:
+        dataset = build_secondary_capture(
+            raster=raster,
+            context=context,
+            identity=identity,
+            producer=producer,
+            privacy=flags,
+            transfer_syntax=JPEGLSLossless,
+        )
+        derived = bool(raster.changes)
+    else:
+        if iod is OPHTHALMIC_8BIT and raster.source_lossy and raster.source_method is None:
+            # PS3.3 C.8.17.2 needs the lossy method, and VP8 has no defined term.
+            raise UnsupportedMediaError(
+                "a lossy WebP cannot be stored as an ophthalmic photo; send the camera's JPEG"
+            )
+        # An ophthalmic image is graded for fine detail: no second lossy generation.
+        if raster.source_lossy and iod is not OPHTHALMIC_8BIT:
+            pixels = encode_jpeg(
+                raster.pixels,
+                icc_profile=raster.icc_profile,
+                changes=raster.changes,
+                source=_SOURCE_NAMES.get(raster.info.mime_type, raster.info.mime_type),
+                source_method=raster.source_method,
+                source_size=Path(path).stat().st_size,
+            )
+        else:
+            pixels = encode_lossless(
+                raster.pixels,
+                icc_profile=raster.icc_profile,
+                changes=raster.changes,
+                source_lossy=raster.source_lossy,
+                source_method=raster.source_method,
+                source_size=Path(path).stat().st_size,
+            )
+        dataset = build_photo_image(
+            pixels=pixels,
+            info=raster.info,
+            context=context,
+            identity=identity,
+            producer=producer,
+            iod=iod,
+            privacy=flags,
+            contribution=f"Wrapped a {raster.info.mime_type} image as DICOM",
+        )
+        derived = pixels.derived
+    target = write_atomically(dataset, out_dir / f"{identity.sop_instance_uid}.dcm")
+    return [
+        WrittenInstance(
+            path=target,
+            sop_class_uid=str(dataset.SOPClassUID),
+            sop_instance_uid=identity.sop_instance_uid,
+            series_instance_uid=identity.series_instance_uid,
+            study_instance_uid=identity.study_instance_uid,
+            transfer_syntax_uid=str(dataset.file_meta.TransferSyntaxUID),
+            derived=derived,
+        )
+    ]

@@ -1,0 +1,98 @@
+"""The Secondary Capture Image IOD (PS3.3 A.8.1) for screenshots, built with highdicom.
+
+highdicom's ``SCImage`` lays out the SC Equipment, SC Image and Image Pixel
+modules and encodes the pixels; the hub then fills the common modules from
+the capture context as for every other object (``dicom_modules``), and pins
+the dates highdicom takes from the clock to the capture time, so the same
+inputs give the same bytes. SC is the one photo IOD that takes 16-bit grey.
+"""
+
+from __future__ import annotations
+
+from highdicom.sc import SCImage
+from pydicom.dataset import Dataset
+
+from encapsulate.body_sites import anatomic_region_sequence, resolve_site
+from encapsulate.context import CaptureContext
+from encapsulate.dicom_modules import (
+    add_equipment,
+    add_patient,
+    add_series,
+    add_sop_common,
+    add_study,
+    da,
+    tm,
+)
+from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.image_decode import RasterImage
+from encapsulate.iod_choice import SECONDARY_CAPTURE
+from encapsulate.privacy import PrivacyFlags
+
+# PS3.3 C.8.6.1: WSD, workstation — the image came from a screen.
+CONVERSION_TYPE = "WSD"
+_CLOCK_TIMES = ("InstanceCreationDate", "InstanceCreationTime")
+
+
+def build_secondary_capture(
+    *,
+    raster: RasterImage,
+    context: CaptureContext,
+    identity: InstanceIdentity,
+    producer: Producer,
+    privacy: PrivacyFlags,
+    transfer_syntax: str,
+) -> Dataset:
+    """A Secondary Capture Image dataset with file meta; the pixels are stored losslessly."""
+    pixels = raster.pixels
+    colour = pixels.ndim == 3
+    bits = 16 if pixels.dtype.itemsize == 2 else 8
+    acquired = raster.info.captured_at or context.captured_at
+    site = resolve_site(context.body_site)
+    ds = SCImage(
+        pixel_array=pixels,
+        photometric_interpretation="RGB" if colour else "MONOCHROME2",
+        bits_allocated=bits,
+        coordinate_system="PATIENT",
+        study_instance_uid=identity.study_instance_uid,
+        series_instance_uid=identity.series_instance_uid,
+        series_number=identity.series_number,
+        sop_instance_uid=identity.sop_instance_uid,
+        instance_number=identity.instance_number,
+        manufacturer=raster.info.make or "",
+        patient_orientation=("L", "P"),  # replaced below: a screenshot has none
+        transfer_syntax_uid=transfer_syntax,
+    )
+    add_sop_common(
+        ds,
+        context=context,
+        producer=producer,
+        contribution="Wrapped a screen image as DICOM Secondary Capture",
+        acquired=acquired,
+        extra_texts=(raster.info.make, raster.info.model, site.meaning if site else None),
+    )
+    add_patient(ds, context)
+    add_study(ds, context, identity, acquired)
+    add_series(ds, context, identity, modality=SECONDARY_CAPTURE.modality)
+    add_equipment(ds, context, make=raster.info.make, model=raster.info.model)
+
+    # SC Equipment (C.8.6.1)
+    ds.ConversionType = CONVERSION_TYPE
+    # General Image (C.7.6.1) and SC Image (C.8.6.2)
+    ds.PatientOrientation = ""
+    ds.ContentDate = da(acquired)
+    ds.ContentTime = tm(acquired)
+    for keyword in ("DateOfSecondaryCapture", "TimeOfSecondaryCapture", *_CLOCK_TIMES):
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.ImageType = ["DERIVED" if raster.changes else "ORIGINAL", "SECONDARY"]
+    if raster.changes:
+        ds.DerivationDescription = "; ".join(raster.changes)
+    ds.ImageLaterality = (site.laterality if site else None) or "U"
+    ds.BurnedInAnnotation = privacy.burned_in_annotation
+    ds.RecognizableVisualFeatures = privacy.recognizable_visual_features
+    ds.LossyImageCompression = "01" if raster.source_lossy else "00"
+    if site is not None:
+        ds.AnatomicRegionSequence = anatomic_region_sequence(site, with_modifier=False)
+    if colour and raster.icc_profile is not None:
+        ds.ICCProfile = raster.icc_profile
+    return ds
