@@ -21,6 +21,7 @@ Binary and Patient have R4's shape, so what validates here is R4 too.
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -230,7 +231,9 @@ def mhd_provide_bundle(
     """
     if (data is None) == (attachment_url is None):
         raise ValueError("give exactly one of data or attachment_url")
-    if data is not None and (len(data) != entry.size or _sha1(data) != entry.sha1):
+    if data is not None and (
+        len(data) != entry.size or hashlib.sha1(data, usedforsecurity=False).digest() != entry.sha1
+    ):
         raise ValueError("data differs from the document the entry describes (size or hash)")
     submitted_at = submitted_at or datetime.now(UTC)
     subject = _subject(entry, patient_reference)
@@ -267,9 +270,3 @@ def mhd_provide_bundle(
     # Raises pydantic's ValidationError on a bundle FHIR R4(B) would reject.
     Bundle.model_validate(bundle)
     return bundle
-
-
-def _sha1(data: bytes) -> bytes:
-    import hashlib
-
-    return hashlib.sha1(data, usedforsecurity=False).digest()
