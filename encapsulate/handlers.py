@@ -29,6 +29,25 @@ HANDLERS: dict[MediaType, Handler] = {
     MediaType.JPEG: Handler(
         "encapsulate.jpeg_wrap:inspect_jpeg", "encapsulate.jpeg_wrap:wrap_jpeg"
     ),
+    # Other images are decoded; the IOD and the coding follow raster_photo's policy.
+    MediaType.PNG: Handler(
+        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+    ),
+    MediaType.HEIF: Handler(
+        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+    ),
+    MediaType.TIFF: Handler(
+        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+    ),
+    MediaType.WEBP: Handler(
+        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+    ),
+    MediaType.BMP: Handler(
+        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+    ),
+    MediaType.GIF: Handler(
+        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+    ),
     MediaType.PDF: Handler("encapsulate.pdf_wrap:inspect_pdf", "encapsulate.pdf_wrap:wrap_pdf"),
     MediaType.DICOM: Handler(
         "encapsulate.dicom_input:inspect_dicom", "encapsulate.dicom_input:wrap_dicom"
