@@ -59,6 +59,10 @@ class Capture(models.Model):
     series_instance_uid = models.CharField(max_length=64)
     sop_instance_uid = models.CharField(max_length=64, unique=True)
 
+    # What the EMR was told after archiving: the references it created, or why not.
+    emr_notice = models.TextField(blank=True)
+    emr_attempts = models.PositiveIntegerField(default=0)
+
     # A step in progress holds the capture until then; an expired lease means
     # the worker died and the step may be taken again.
     lease_until = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from hub.delivery.services import capture_delivery_retry, delivery_attempt, delivery_capture_id
 from hub.delivery.withdrawals import capture_withdrawals_run
+from hub.matching.writeback import capture_notify_emr
 
 
 @shared_task
@@ -14,7 +15,9 @@ def deliver(delivery_id: int) -> None:
     if outcome.retry_in is not None:
         deliver.apply_async((delivery_id,), countdown=outcome.retry_in)
     if outcome.archived:
-        withdraw_replaced.delay(delivery_capture_id(delivery_id=delivery_id))
+        capture_id = delivery_capture_id(delivery_id=delivery_id)
+        withdraw_replaced.delay(capture_id)
+        notify_emr.delay(capture_id)
 
 
 @shared_task
@@ -33,3 +36,11 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
 @shared_task
 def retry_capture_delivery(capture_id: str) -> None:
     enqueue_deliveries(capture_delivery_retry(capture_id=capture_id))
+
+
+@shared_task
+def notify_emr(capture_id: str) -> None:
+    """After archiving: the EMR learns of the capture (configurable off)."""
+    retry_in = capture_notify_emr(capture_id=capture_id)
+    if retry_in is not None:
+        notify_emr.apply_async((capture_id,), countdown=retry_in)

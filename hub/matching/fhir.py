@@ -166,6 +166,12 @@ class FhirClient:
     def get_encounter(self, encounter_id: str) -> EncounterRecord:
         return encounter_record(self._read("Encounter", encounter_id))
 
+    def find_imaging_studies(self, study_instance_uid: str) -> list[dict[str, Any]]:
+        """ImagingStudy resources for a Study Instance UID (identifier `urn:dicom:uid`), as JSON."""
+        value = f"urn:dicom:uid|{_escape('urn:oid:' + study_instance_uid)}"
+        found = self._search("ImagingStudy", {"identifier": value})
+        return [study.model_dump(mode="json", exclude_none=True) for study in found]
+
     # Write-back
 
     def create(self, resource: Resource | Mapping[str, Any]) -> str:

@@ -28,6 +28,8 @@ class Resolution:
     reason: str = ""
     emr_patient: dict[str, Any] | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    # FHIR references the write-back links to: Patient/..., ServiceRequest/..., Encounter/...
+    references: dict[str, str] = field(default_factory=dict)
 
     @property
     def matched(self) -> bool:
@@ -40,6 +42,7 @@ class Resolution:
             "candidates": self.candidates,
             "resolved": context_to_json(self.context) if self.context else None,
             "reason": self.reason,
+            "references": self.references,
         }
 
 
@@ -243,4 +246,9 @@ def resolve_with_emr(
             else context.encounter
         ),
     )
-    return Resolution(resolved, "", emr_json)
+    references = {"patient": f"Patient/{emr.id}"}
+    if order is not None:
+        references["order"] = f"ServiceRequest/{order.id}"
+    if encounter is not None:
+        references["encounter"] = f"Encounter/{encounter.id}"
+    return Resolution(resolved, "", emr_json, references=references)

@@ -1,0 +1,256 @@
+"""Telling the EMR a capture is archived: a DocumentReference (or R4 Media) and an ImagingStudy.
+
+Sent as one transaction Bundle (FHIR R4 http.html#transaction). Both entries
+are conditional creates keyed by DICOM UIDs, so a retried notice creates
+nothing twice. Only captures matched against the EMR are announced: the
+references come from the match step.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from pydicom import dcmread
+
+from encapsulate import parse_context
+from hub.captures.models import Capture, CaptureStatus
+from hub.captures.storage import data_path
+from hub.delivery.services import retry_delay
+from hub.matching.fhir import FhirError, FhirUnavailable, fhir_client_from_settings
+
+log = logging.getLogger(__name__)
+
+DICOM_UID = "urn:dicom:uid"
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+# LOINC 72170-4 "Photographic image"; 18748-4 "Diagnostic imaging study" for the rest.
+PHOTO_TYPE = {"system": LOINC, "code": "72170-4", "display": "Photographic image"}
+IMAGING_TYPE = {"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}
+
+
+def _oid(uid: str) -> str:
+    return f"urn:oid:{uid}"
+
+
+def _viewer_url(capture: Capture) -> str | None:
+    if settings.HUB_VIEWER_URL:
+        return f"{settings.HUB_VIEWER_URL}{capture.study_instance_uid}"
+    delivered = capture.deliveries.exclude(retrieve_url="").values_list("retrieve_url", flat=True)
+    return next(iter(delivered), None)
+
+
+def _modality(instances: list[Any]) -> str:
+    """The modality of what was written, read back from the first instance's file."""
+    for instance in instances:
+        try:
+            return str(dcmread(data_path(instance.path), stop_before_pixels=True).Modality)
+        except (OSError, AttributeError):
+            continue
+    return "XC"
+
+
+def _body_site(context_json: dict[str, Any]) -> dict[str, Any] | None:
+    site = context_json.get("body_site")
+    if not site or not site["code"].startswith("SCT:"):
+        return None
+    coding = {"system": SNOMED, "code": site["code"].removeprefix("SCT:")}
+    if site.get("meaning"):
+        coding["display"] = site["meaning"]
+    return {"coding": [coding]}
+
+
+def merge_series(study: dict[str, Any], series: dict[str, Any]) -> dict[str, Any]:
+    """The EMR's ImagingStudy with this capture's series and instances added once."""
+    merged = {k: v for k, v in study.items() if k != "meta"}
+    all_series = [dict(s) for s in merged.get("series", [])]
+    same = next((s for s in all_series if s["uid"] == series["uid"]), None)
+    if same is None:
+        all_series.append(series)
+    else:
+        known = {i["uid"] for i in same.get("instance", [])}
+        same["instance"] = [
+            *same.get("instance", []),
+            *(i for i in series["instance"] if i["uid"] not in known),
+        ]
+    merged["series"] = all_series
+    merged["numberOfSeries"] = len(all_series)
+    merged["numberOfInstances"] = sum(len(s.get("instance", [])) for s in all_series)
+    return merged
+
+
+def notice_bundle(
+    capture: Capture,
+    references: dict[str, str],
+    kind: str,
+    existing_study: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The transaction Bundle announcing `capture` (kind: documentreference or media).
+
+    With `existing_study` (the EMR's ImagingStudy for this Study Instance
+    UID, when other captures joined the study first) the study is updated
+    with this capture's series rather than created.
+    """
+    context = parse_context(capture.context)
+    instances = list(capture.instances.all())
+    modality = {"system": DCM, "code": _modality(instances)}
+    created = (context.captured_at or capture.created_at).astimezone(UTC).isoformat()
+    subject = {"reference": references["patient"]}
+    based_on = [{"reference": references["order"]}] if "order" in references else []
+    encounter = {"reference": references["encounter"]} if "encounter" in references else None
+    body_site = _body_site(capture.context)
+    attachment: dict[str, Any] = {
+        "contentType": "application/dicom",
+        "title": context.description or f"{context.specialty.value} capture",
+        "creation": created,
+    }
+    if url := _viewer_url(capture):
+        attachment["url"] = url
+    study_ref = f"urn:uuid:{capture.id}"
+    study: dict[str, Any] = {
+        "resourceType": "ImagingStudy",
+        "status": "available",
+        "identifier": [{"system": DICOM_UID, "value": _oid(capture.study_instance_uid)}],
+        "subject": subject,
+        "started": created,
+        "series": [
+            {
+                "uid": capture.series_instance_uid,
+                "modality": modality,
+                **({"bodySite": body_site["coding"][0]} if body_site else {}),
+                "instance": [
+                    {
+                        "uid": instance.sop_instance_uid,
+                        "sopClass": {
+                            "system": "urn:ietf:rfc:3986",
+                            "code": _oid(instance.sop_class_uid),
+                        },
+                    }
+                    for instance in instances
+                ],
+            }
+        ],
+    }
+    if based_on:
+        study["basedOn"] = based_on
+    if encounter:
+        study["encounter"] = encounter
+    identifier = [{"system": DICOM_UID, "value": _oid(capture.sop_instance_uid)}]
+    if kind == "media":
+        announcement: dict[str, Any] = {
+            "resourceType": "Media",
+            "status": "completed",
+            "identifier": identifier,
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/media-type",
+                        "code": "video" if capture.mime_type.startswith("video/") else "image",
+                    }
+                ]
+            },
+            "subject": subject,
+            "createdDateTime": created,
+            "content": attachment,
+            "partOf": [{"reference": study_ref}],
+        }
+        if based_on:
+            announcement["basedOn"] = based_on
+        if encounter:
+            announcement["encounter"] = encounter
+        if body_site:
+            announcement["bodySite"] = body_site
+    else:
+        doc_context: dict[str, Any] = {"period": {"start": created}}
+        if encounter:
+            doc_context["encounter"] = [encounter]
+        related = [*based_on, {"reference": study_ref}]
+        doc_context["related"] = related
+        if body_site:
+            doc_context["event"] = [body_site]
+        announcement = {
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "masterIdentifier": identifier[0],
+            "type": {
+                "coding": [PHOTO_TYPE if capture.mime_type.startswith("image/") else IMAGING_TYPE]
+            },
+            "subject": subject,
+            "date": datetime.now(UTC).isoformat(),
+            "description": context.description or "",
+            "content": [{"attachment": attachment}],
+            "context": doc_context,
+        }
+        if not announcement["description"]:
+            del announcement["description"]
+    announce_query = f"identifier={DICOM_UID}|{_oid(capture.sop_instance_uid)}"
+    if existing_study is not None:
+        study_entry = {
+            "fullUrl": study_ref,
+            "resource": merge_series(existing_study, study["series"][0]),
+            "request": {"method": "PUT", "url": f"ImagingStudy/{existing_study['id']}"},
+        }
+    else:
+        study_entry = {
+            "fullUrl": study_ref,
+            "resource": study,
+            "request": {
+                "method": "POST",
+                "url": "ImagingStudy",
+                "ifNoneExist": f"identifier={DICOM_UID}|{_oid(capture.study_instance_uid)}",
+            },
+        }
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            study_entry,
+            {
+                "fullUrl": f"urn:uuid:{capture.sop_instance_uid.replace('.', '')[:32]}",
+                "resource": announcement,
+                "request": {
+                    "method": "POST",
+                    "url": announcement["resourceType"],
+                    "ifNoneExist": announce_query,
+                },
+            },
+        ],
+    }
+
+
+def capture_notify_emr(*, capture_id: UUID | str) -> float | None:
+    """Announces an archived capture; returns seconds until a retry, if any."""
+    kind = settings.HUB_FHIR_WRITEBACK
+    capture = Capture.objects.get(id=capture_id)
+    references = (capture.match_report or {}).get("references") or {}
+    if kind == "off" or capture.status != CaptureStatus.ARCHIVED or "patient" not in references:
+        return None
+    client = fhir_client_from_settings()
+    if client is None:
+        return None
+    Capture.objects.filter(id=capture.id).update(emr_attempts=F("emr_attempts") + 1)
+    try:
+        with client:
+            existing = client.find_imaging_studies(capture.study_instance_uid)
+            bundle = notice_bundle(capture, references, kind, existing[0] if existing else None)
+            created = client.transaction(bundle)
+    except FhirUnavailable as error:
+        if capture.emr_attempts + 1 < settings.HUB_DELIVERY_MAX_ATTEMPTS:
+            Capture.objects.filter(id=capture.id).update(emr_notice=f"waiting: {error.reason}")
+            return retry_delay(capture.emr_attempts + 1)
+        Capture.objects.filter(id=capture.id).update(emr_notice=f"gave up: {error.reason}")
+        return None
+    except FhirError as error:
+        log.error("the EMR refused the notice for capture %s: %s", capture.id, error.reason)
+        Capture.objects.filter(id=capture.id).update(emr_notice=f"refused: {error.reason}")
+        return None
+    Capture.objects.filter(id=capture.id).update(
+        emr_notice=" ".join(created), updated_at=timezone.now()
+    )
+    return None

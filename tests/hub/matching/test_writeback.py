@@ -1,0 +1,91 @@
+"""After archiving, the EMR is told: a DocumentReference (or Media) and an ImagingStudy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.captures.models import Capture, CaptureStatus
+from hub.captures.pipeline import capture_encapsulate
+from hub.matching.services import capture_match
+from hub.matching.writeback import capture_notify_emr
+from tests.hub.factories import received_capture
+from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
+from tests.peers.fhir import FhirEngine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def loaded(fhir_engine: FhirEngine) -> Hospital:
+    fixtures = hospital()
+    fhir_engine.load(fixtures.bundle)
+    return fixtures
+
+
+@pytest.fixture
+def emr(settings, fhir_engine: FhirEngine) -> FhirEngine:
+    settings.HUB_FHIR_URL = fhir_engine.base_url
+    settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
+    return fhir_engine
+
+
+def archived(tmp_path: Path, loaded: Hospital) -> Capture:
+    context = {
+        "patient": {"id": loaded.mrns["jane"], "birth_date": "1970-01-02"},
+        "order": {"accession_number": loaded.accessions["jane_wound"]},
+        "specialty": "wound",
+        "body_site": {"code": "SCT:30021000", "meaning": "Lower leg", "laterality": "L"},
+        "description": "Pressure ulcer",
+    }
+    capture = received_capture(tmp_path, context=context, inspected=True)
+    assert capture_match(capture_id=capture.id).moved
+    assert capture_encapsulate(capture_id=capture.id)
+    # Delivery is proven elsewhere against Orthanc; here only the notice matters.
+    Capture.objects.filter(id=capture.id).update(status=CaptureStatus.ARCHIVED)
+    return Capture.objects.get(id=capture.id)
+
+
+@pytest.mark.parametrize("kind", ["documentreference", "media"])
+def test_the_emr_gets_the_capture_linked_to_patient_order_and_study(
+    tmp_path: Path, emr: FhirEngine, loaded: Hospital, settings, kind: str
+) -> None:
+    settings.HUB_FHIR_WRITEBACK = kind
+    capture = archived(tmp_path, loaded)
+
+    assert capture_notify_emr(capture_id=capture.id) is None
+    capture_notify_emr(capture_id=capture.id)  # a retried notice creates nothing twice
+
+    capture.refresh_from_db()
+    study_query = f"urn:dicom:uid|urn:oid:{capture.study_instance_uid}"
+    (study,) = emr.search(f"ImagingStudy?identifier={study_query}")
+    resource = "DocumentReference" if kind == "documentreference" else "Media"
+    (notice,) = emr.search(
+        f"{resource}?identifier=urn:dicom:uid|urn:oid:{capture.sop_instance_uid}"
+    )
+    patient = capture.match_report["references"]["patient"]
+    assert study["subject"]["reference"] == patient
+    assert study["basedOn"][0]["reference"] == capture.match_report["references"]["order"]
+    # Captures of one order share the study: each adds its series once.
+    (series,) = [s for s in study["series"] if s["uid"] == capture.series_instance_uid]
+    assert [i["uid"] for i in series["instance"]] == [capture.sop_instance_uid]
+    assert study["numberOfInstances"] == sum(len(s["instance"]) for s in study["series"])
+    assert notice["subject"]["reference"] == patient
+    assert f"{resource}/{notice['id']}" in capture.emr_notice
+
+
+def test_the_notice_is_off_when_configured_off(
+    tmp_path: Path, emr: FhirEngine, loaded: Hospital, settings
+) -> None:
+    settings.HUB_FHIR_WRITEBACK = "off"
+    capture = archived(tmp_path, loaded)
+
+    capture_notify_emr(capture_id=capture.id)
+
+    capture.refresh_from_db()
+    assert capture.emr_notice == ""
+    assert (
+        emr.search(f"DocumentReference?identifier=urn:dicom:uid|urn:oid:{capture.sop_instance_uid}")
+        == []
+    )
