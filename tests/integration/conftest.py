@@ -37,6 +37,7 @@ def celery_worker(
         "HUB_STOWRS_USERNAME": orthanc.username,
         "HUB_STOWRS_PASSWORD": orthanc.password,
         "HUB_STOWRS_TIMEOUT": "10",
+        "HUB_ARCHIVE_ORTHANC_URL": orthanc.url,
     }
     worker = CeleryWorker(tmp_path_factory.mktemp("celery") / "worker.log", env)
     worker.start()
