@@ -1,0 +1,56 @@
+"""Fixtures for the agent's tests against the real hub.
+
+The agent runs as its own process (`python -m mobile_client.agent`), as on a
+tower, and reaches pytest-django's `live_server` over HTTP only. The real
+stack's session fixtures (`orthanc`, `celery_worker`, `hub_stack`) come from
+tests/mobile_client/conftest.py, which takes them from tests/integration;
+declaring them here again would start a second Celery worker on the same
+queues, delivering to another Orthanc. Only the function-scoped
+`wait_for_status` is taken here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from hub.accounts.roles import Role
+from tests.conftest import api_client_for
+from tests.integration.conftest import wait_for_status  # noqa: F401
+
+
+@pytest.fixture
+def live_token(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A capturer's token; the pipeline's Celery task is not published (no worker here)."""
+    from hub.captures.tasks import inspect_capture
+
+    monkeypatch.setattr(inspect_capture, "delay", lambda capture_id: None)
+    return device_token("tower-live")
+
+
+def device_token(username: str) -> str:
+    user = api_client_for(username, Role.CAPTURER).user  # type: ignore[attr-defined]
+    return Token.objects.get(user=user).key
+
+
+@pytest.fixture(scope="session")
+def endoscopy_mpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 22 MB of MPEG-2 (MP@ML, 15 Mbit/s CBR) in an MPEG program stream, as towers export.
+
+    Noise keeps the encoder from shrinking it; 12 s at 720x576 PAL.
+    """
+    if not shutil.which("ffmpeg"):
+        pytest.fail("ffmpeg is needed to make the endoscopy clip (Debian package ffmpeg)")
+    clip = tmp_path_factory.mktemp("tower") / "source.mpg"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc2=size=720x576:rate=25,noise=alls=30:allf=t", "-t", "12",
+         "-c:v", "mpeg2video", "-b:v", "15M", "-minrate", "15M", "-maxrate", "15M",
+         "-bufsize", "1835k", "-muxrate", "16M", "-f", "mpeg", str(clip)],
+        check=True,
+    )  # fmt: skip
+    return clip
