@@ -11,6 +11,7 @@ from pathlib import Path
 from encapsulate.context import (
     BodySite,
     CaptureContext,
+    Device,
     Encounter,
     Order,
     Patient,
@@ -29,6 +30,7 @@ __all__ = [
     "BodySite",
     "CaptureContext",
     "ContextError",
+    "Device",
     "EncapsulateError",
     "Encounter",
     "InstanceIdentity",
@@ -77,6 +79,11 @@ def wrap(
     is written unless everything succeeds.
     """
     path, out_dir = Path(path), Path(out_dir)
+    if context.patient is None:
+        raise ContextError(
+            "context.patient is required to write DICOM; a device capture is matched to a "
+            "patient by the hub first"
+        )
     if not out_dir.is_dir():
         raise FileNotFoundError(f"output folder {out_dir} does not exist")
     return wrapper(sniff_file(path))(

@@ -78,8 +78,25 @@ class BodySite:
 
 
 @dataclass(frozen=True)
+class Device:
+    """The device that exported the capture, for captures without patient context.
+
+    An endoscopy tower or POCUS dock drops files with no patient on them; the
+    hub then matches by scheduled station and time against the worklist.
+    """
+
+    station_aet: str
+    station_name: str | None = None
+    modality: str | None = None
+
+
+@dataclass(frozen=True)
 class CaptureContext:
-    patient: Patient
+    """What ties a capture to a patient; ``patient`` may be missing only when
+    ``device`` says where the capture came from (the hub must match it before
+    any DICOM is written)."""
+
+    patient: Patient | None
     order: Order | None = None
     encounter: Encounter | None = None
     specialty: Specialty = Specialty.GENERAL
@@ -89,6 +106,7 @@ class CaptureContext:
     department: str | None = None
     captured_at: datetime | None = None
     description: str | None = None
+    device: Device | None = None
 
 
 _T = TypeVar("_T")
@@ -215,6 +233,31 @@ def _encounter(data: object) -> Encounter | None:
     )
 
 
+def _device(data: object) -> Device | None:
+    if data is None:
+        return None
+    path = "context.device"
+    obj = _object(path, data, ("station_aet", "station_name", "modality"))
+    return Device(
+        station_aet=_required(obj, path, "station_aet", _ae_title),
+        station_name=_optional(obj, path, "station_name", check_sh),
+        modality=_optional(obj, path, "modality", _modality),
+    )
+
+
+def _ae_title(field: str, value: str) -> str:
+    # AE (PS3.5 6.2): at most 16 characters, no backslash or control characters.
+    if not 0 < len(value.strip()) <= 16 or "\\" in value or not value.isprintable():
+        raise ContextError(f"{field} must be a DICOM AE title (1 to 16 printable characters)")
+    return value.strip()
+
+
+def _modality(field: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2,16}", value):
+        raise ContextError(f"{field} must be a DICOM modality code such as ES, US or XC")
+    return value
+
+
 def _body_site(data: object) -> BodySite | None:
     if data is None:
         return None
@@ -238,6 +281,7 @@ _TOP_LEVEL = (
     "department",
     "captured_at",
     "description",
+    "device",
 )
 
 
@@ -249,8 +293,11 @@ def parse_context(data: object) -> CaptureContext:
     never silently drops information.
     """
     obj = _object("context", data, _TOP_LEVEL)
+    device = _device(obj.get("device"))
+    patient_data = obj.get("patient")
     return CaptureContext(
-        patient=_patient(obj.get("patient")),
+        patient=None if patient_data is None and device else _patient(patient_data),
+        device=device,
         order=_order(obj.get("order")),
         encounter=_encounter(obj.get("encounter")),
         specialty=_optional(obj, "context", "specialty", _specialty) or Specialty.GENERAL,
@@ -267,7 +314,9 @@ def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
     """The JSON form of ``ctx``; ``parse_context(context_to_json(ctx)) == ctx``."""
     p = ctx.patient
     return {
-        "patient": {
+        "patient": None
+        if p is None
+        else {
             "id": p.id,
             "issuer": p.issuer,
             "name": p.name,
@@ -298,4 +347,11 @@ def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
         "department": ctx.department,
         "captured_at": ctx.captured_at.isoformat() if ctx.captured_at else None,
         "description": ctx.description,
+        "device": None
+        if ctx.device is None
+        else {
+            "station_aet": ctx.device.station_aet,
+            "station_name": ctx.device.station_name,
+            "modality": ctx.device.modality,
+        },
     }

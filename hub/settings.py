@@ -222,6 +222,8 @@ HUB_MWL_HOST = env_optional("HUB_MWL_HOST")
 HUB_MWL_PORT = env_int("HUB_MWL_PORT", 104, minimum=1)
 HUB_MWL_AET = env_optional("HUB_MWL_AET")
 HUB_MWL_TIMEOUT = env_float("HUB_MWL_TIMEOUT", 10.0, minimum=0.1)
+# A device capture matches worklist entries scheduled this close to its capture time.
+HUB_MWL_WINDOW_MINUTES = env_int("HUB_MWL_WINDOW_MINUTES", 120, minimum=1)
 HUB_AE_TITLE = env_str("HUB_AE_TITLE", "CAPTUREHUB")
 HUB_VIEWER_URL = env_url("HUB_VIEWER_URL")
 

@@ -46,7 +46,9 @@ class CaptureAdmin(admin.ModelAdmin):
 
     @admin.display(description="patient")
     def patient_id(self, capture: Capture) -> str:
-        return str(capture.context.get("patient", {}).get("id", ""))
+        patient = capture.context.get("patient") or {}
+        device = capture.context.get("device") or {}
+        return str(patient.get("id") or f"(station {device.get('station_aet', '?')})")
 
     @admin.display(description="")
     def reconcile_link(self, capture: Capture) -> str:

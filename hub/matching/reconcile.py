@@ -90,7 +90,15 @@ def capture_choose_candidate(
         raise ReconcileRefused(f"{candidate_id} is not one of this capture's candidates")
     chosen = candidates[candidate_id]
     context = dict(capture.context)
-    if chosen["kind"] == "order":
+    if chosen["kind"] == "worklist":
+        context["patient"] = chosen["patient"]
+        context["order"] = {
+            "accession_number": chosen["accession_number"],
+            "issuer": chosen.get("issuer"),
+            "service_request": None,
+            "study_instance_uid": chosen.get("study_instance_uid"),
+        }
+    elif chosen["kind"] == "order":
         context["order"] = {
             "accession_number": chosen.get("accession_number"),
             "issuer": chosen.get("issuer"),

@@ -58,6 +58,11 @@ def _pn_key(name: str) -> tuple[str, str]:
     return fold(family), fold(given)
 
 
+def names_agree(one: str, other: str) -> bool:
+    """Family and first given name agree, whatever the case, accents and middle names."""
+    return _pn_key(one) == _pn_key(other)
+
+
 def mrn_system(patient: Patient, default_system: str | None) -> str | None:
     """The identifier system to search: the issuer when it is a URI, else the hospital's."""
     if patient.issuer and patient.issuer.startswith(("urn:", "http://", "https://")):
@@ -110,7 +115,7 @@ def check_demographics(sent: Patient, emr: PatientRecord) -> str | None:
             f"birth date {sent.birth_date.isoformat()} sent for {sent.id}, but the EMR has "
             f"{emr.birth_date.isoformat() if emr.birth_date else 'none'}"
         )
-    if sent.name and _pn_key(sent.name) != _pn_key(emr.name):
+    if sent.name and not names_agree(sent.name, emr.name):
         return f"name {sent.name} sent for {sent.id}, but the EMR has {emr.name}"
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -18,6 +18,12 @@ from hub.captures.steps import claim_step, finish_step
 from hub.matching.fhir import FhirError, FhirUnavailable, fhir_client_from_settings
 from hub.matching.models import StudyAssignment
 from hub.matching.resolve import Resolution, resolve_with_emr
+from hub.matching.worklist import (
+    WorklistError,
+    WorklistUnavailable,
+    worklist_client_from_settings,
+)
+from hub.matching.worklist_match import resolve_with_worklist
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +57,46 @@ def assign_study(context: CaptureContext, *, minted: str) -> str:
     return assignment.study_instance_uid
 
 
-def resolve(context: CaptureContext) -> Resolution:
-    """Against the EMR when one is configured; as given otherwise."""
+def resolve(context: CaptureContext, *, captured_at: datetime) -> Resolution:
+    """Against the EMR when one is configured, else the worklist, else as given.
+
+    A device capture (no patient) can only be matched by the worklist.
+    """
+    worklist = worklist_client_from_settings()
+    window = timedelta(minutes=settings.HUB_MWL_WINDOW_MINUTES)
+    if context.patient is None:
+        if worklist is None:
+            return Resolution(
+                None,
+                "the capture names no patient and no worklist (HUB_MWL_HOST) is configured "
+                "to match its station and time",
+            )
+        return resolve_with_worklist(
+            context, worklist=worklist, captured_at=captured_at, window=window
+        )
     fhir = fhir_client_from_settings()
-    if fhir is None:
-        return Resolution(context)
-    try:
-        return resolve_with_emr(context, fhir=fhir, default_system=settings.HUB_FHIR_MRN_SYSTEM)
-    finally:
-        fhir.close()
+    if fhir is not None:
+        with fhir:
+            return resolve_with_emr(context, fhir=fhir, default_system=settings.HUB_FHIR_MRN_SYSTEM)
+    if worklist is not None:
+        return resolve_with_worklist(
+            context, worklist=worklist, captured_at=captured_at, window=window
+        )
+    return Resolution(context)
+
+
+def captured_at(capture: Capture, context: CaptureContext) -> datetime:
+    """When the capture was taken: the media's own clock, the client's, or receipt."""
+    from_media = (capture.media_info or {}).get("captured_at")
+    if from_media:
+        moment = datetime.fromisoformat(from_media)
+        if moment.tzinfo is not None:
+            return moment
+    return context.captured_at or capture.created_at
+
+
+def source(error: Exception) -> str:
+    return "worklist" if isinstance(error, WorklistError) else "EMR"
 
 
 def _retry_delay(attempts: int) -> float:
@@ -72,21 +109,21 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
         return MatchResult(moved=False)
     sent = parse_context(capture.context)
     try:
-        resolution = resolve(sent)
-    except FhirUnavailable as error:
+        resolution = resolve(sent, captured_at=captured_at(capture, sent))
+    except (FhirUnavailable, WorklistUnavailable) as error:
         attempts = int((capture.match_report or {}).get("emr_attempts", 0)) + 1
         delay = _retry_delay(attempts)
-        log.warning("capture %s waits for the EMR (%d): %s", capture.id, attempts, error.reason)
+        log.warning("capture %s waits for look-ups (%d): %s", capture.id, attempts, error.reason)
         # The lease doubles as "not before": the resume sweep leaves it alone until then.
         Capture.objects.filter(id=capture.id).update(
             lease_until=timezone.now() + timedelta(seconds=delay),
-            reason=f"waiting for the EMR: {error.reason}",
+            reason=f"waiting for the {source(error)}: {error.reason}",
             match_report={"emr_attempts": attempts},
             updated_at=timezone.now(),
         )
         return MatchResult(moved=False, retry_in=delay)
-    except FhirError as error:
-        resolution = Resolution(None, f"the EMR refused the look-up: {error.reason}")
+    except (FhirError, WorklistError) as error:
+        resolution = Resolution(None, f"the {source(error)} refused the look-up: {error.reason}")
 
     with transaction.atomic():
         if not resolution.matched:
