@@ -24,8 +24,9 @@ class AgentProcess:
         state: Path,
         profile: str,
         extra: tuple[str, ...] = (),
+        label: str = "agent",
     ) -> None:
-        self.log = state.parent / f"{state.name}.log.jsonl"
+        self.log = state.parent / f"{label}.log.jsonl"
         self.arguments = [
             sys.executable, "-m", "mobile_client.agent", "watch", str(folder),
             "--hub", hub, "--profile", profile, "--state", str(state),
