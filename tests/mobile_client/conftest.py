@@ -1,4 +1,4 @@
-"""Browser tests of the capture app: Debian's Chromium driven by Playwright, against the live hub."""
+"""Browser tests of the capture app: Debian's Chromium, driven by Playwright, against the hub."""
 
 from __future__ import annotations
 
@@ -37,9 +37,7 @@ PHONE = {"width": 390, "height": 844}
 def pwa_dist() -> Path:
     """The app as the hub serves it: node_modules from `npm ci`, then `npm run build`."""
     if not (PWA / "node_modules").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--prefix", str(PWA), "--no-audit", "--no-fund"], check=True
-        )
+        subprocess.run(["npm", "ci", "--prefix", str(PWA), "--no-audit", "--no-fund"], check=True)
     subprocess.run(["node", str(PWA / "build.mjs")], check=True, capture_output=True)
     return PWA / "dist"
 
@@ -61,8 +59,23 @@ def wristband_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cv2.imwrite(str(still), frame)
     video = folder / "wristband.y4m"
     subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(still), "-t", "1",
-         "-r", "10", "-pix_fmt", "yuv420p", str(video)],
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-loop",
+            "1",
+            "-i",
+            str(still),
+            "-t",
+            "1",
+            "-r",
+            "10",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
         check=True,
     )
     return video
@@ -105,13 +118,31 @@ def app_url(pwa_dist: Path, live_server: object, settings: object) -> str:
     return f"{live_server.url}/capture/"
 
 
+def _phone_context(browser: object, **options: object) -> object:
+    return browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["camera"],
+        **options,
+    )
+
+
 @pytest.fixture
 def phone(browser: object) -> Iterator[object]:
     """A fresh phone-sized browser context (its own storage), with camera permission."""
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-        permissions=["camera"],
-    )
+    context = _phone_context(browser)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone_without_worker(browser: object) -> Iterator[object]:
+    """The same, with the service worker blocked, so that page.route sees every request."""
+    context = _phone_context(browser, service_workers="block")
     try:
         yield context
     finally:

@@ -147,6 +147,7 @@ async function findPatient(mrn) {
   state.lookup = body.lookup;
   $("#confirm-list").replaceChildren();
   $("#manual-form").hidden = body.lookup !== "none";
+  $("#confirm-title").textContent = body.lookup === "none" ? "Patient details" : "Is this the patient?";
   if (body.lookup === "none") {
     $("#manual-mrn").textContent = mrn;
     state.candidates = [{ identifier: mrn, issuer: null }];
@@ -578,11 +579,18 @@ function describe(item) {
 
 function renderNetwork() {
   const pill = $("#network");
-  pill.textContent = navigator.onLine ? "Online" : "Offline";
-  pill.classList.toggle("offline", !navigator.onLine);
+  // Only the exception is shown: a phone is normally online.
+  pill.textContent = navigator.onLine ? "" : "Offline";
+  pill.hidden = navigator.onLine;
 }
-addEventListener("online", renderNetwork);
-addEventListener("offline", renderNetwork);
+addEventListener("online", () => {
+  renderNetwork();
+  announce("Back online: sending waiting captures");
+});
+addEventListener("offline", () => {
+  renderNetwork();
+  announce("Offline: captures wait on this phone, encrypted, until the network returns");
+});
 renderNetwork();
 
 // ---- helpers -----------------------------------------------------------------------
