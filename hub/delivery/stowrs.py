@@ -6,17 +6,18 @@ from its settings and calls `store()`; every failure comes back as a
 (`transient`) or a person has to act first (permanent), with a one-line reason
 they can act on.
 
-Memory: dicomweb-client takes pydicom datasets and encodes each one, and then
-the whole multipart body, in memory before it sends a byte (bodies over its
-`chunk_size` go out with chunked transfer encoding, but from that in-memory
-buffer). That is fine for photos. Video will need a body streamed from the
-files on disk (Orthanc accepts chunked STOW-RS bodies), or C-STORE.
+Memory: the multipart body is streamed from the files on disk in 1 MiB
+pieces (chunked transfer encoding, which Orthanc and dcm4chee accept), so a
+multi-gigabyte video costs no more memory than a photo. dicomweb-client would
+re-encode each dataset and build the whole body in memory first, which is why
+the request is made here; only the response is judged as it would.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -24,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pydicom
 import requests
-from dicomweb_client import DICOMwebClient
 from pydicom.errors import InvalidDicomError
 
 CONNECT_TIMEOUT = 10.0
+BODY_CHUNK_BYTES = 1024 * 1024
 
 # Status codes that a later attempt can get past without anyone changing the
 # request: the archive or something in front of it is busy, down or slow.
@@ -76,20 +77,6 @@ class StowReceipt:
     retrieve_url: str | None
 
 
-class _ArchiveSession(requests.Session):
-    """A requests Session that lets requests derive the Host header.
-
-    dicomweb-client 0.61 sets `Host` to the bare host name on bodies below its
-    chunk size (a workaround for requests#4392), which drops a non-default
-    port; the archive then builds RetrieveURL (0008,1190) without it.
-    """
-
-    def request(self, method, url, *args, headers=None, **kwargs):  # type: ignore[override]
-        if headers:
-            headers = {key: value for key, value in headers.items() if key.lower() != "host"}
-        return super().request(method, url, *args, headers=headers, **kwargs)
-
-
 class StowRsClient:
     """Stores PS3.10 files with one STOW-RS request (POST {url}/studies)."""
 
@@ -103,17 +90,12 @@ class StowRsClient:
     ) -> None:
         self.url = url.rstrip("/")
         self._secrets = tuple(s for s in (password,) if s)
-        session = _ArchiveSession()
+        self._session = requests.Session()
         if username is not None:
-            session.auth = (username, password or "")
-        # PS3.18 10.5.3: the response is application/dicom+json or +xml.
-        session.headers["Accept"] = "application/dicom+json, application/dicom+xml;q=0.9"
-        self._client = DICOMwebClient(
-            self.url, session=session, timeout=(min(CONNECT_TIMEOUT, timeout), timeout)
-        )
-        # Retries belong to the caller (bounded, with backoff, only for
-        # transient errors); dicomweb-client's own would block a worker.
-        self._client.set_http_retry_params(retry=False)
+            self._session.auth = (username, password or "")
+        # PS3.18 10.5.3: the response is application/dicom+json.
+        self._session.headers["Accept"] = "application/dicom+json"
+        self._timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
 
     @property
     def display_url(self) -> str:
@@ -134,19 +116,39 @@ class StowRsClient:
         """
         if not paths:
             raise ValueError("store() needs at least one file")
-        datasets = [read_instance(Path(path)) for path in paths]
-        requested = [str(ds.SOPInstanceUID) for ds in datasets]
+        requested = [
+            str(read_instance(Path(path), stop_before_pixels=True).SOPInstanceUID) for path in paths
+        ]
+        boundary = f"hub-{uuid.uuid4().hex}"
         try:
-            response = self._client.store_instances(datasets)
-        except requests.HTTPError as exc:
-            raise self._http_error(exc.response) from exc
-        except (requests.exceptions.InvalidJSONError, ValueError) as exc:
+            # Retries belong to the caller (bounded, with backoff, only for
+            # transient errors); none are made here.
+            response = self._session.post(
+                f"{self.url}/studies",
+                data=_multipart_body([Path(p) for p in paths], boundary),
+                headers={
+                    # PS3.18 10.5.1.1; Orthanc answers 415 without `type=`.
+                    "Content-Type": (
+                        f'multipart/related; type="application/dicom"; boundary={boundary}'
+                    ),
+                },
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise self._transport_error(exc) from exc
+        except OSError as exc:
+            raise self._error(f"could not be sent a file: {exc}", transient=False) from exc
+        if response.status_code >= 400:
+            raise self._http_error(response)
+        try:
+            answer = pydicom.Dataset.from_json(response.json()) if response.content else None
+        except (ValueError, TypeError, KeyError) as exc:
             raise self._error(
                 f"answered with a STOW-RS response that cannot be read ({exc})", transient=False
             ) from exc
-        except requests.RequestException as exc:
-            raise self._transport_error(exc) from exc
-        return self._receipt(response, requested)
+        if answer is None:
+            raise self._error("answered with an empty STOW-RS response", transient=False)
+        return self._receipt(answer, requested)
 
     # Judging the answer
 
@@ -234,6 +236,17 @@ class StowRsClient:
         for secret in self._secrets:
             reason = reason.replace(secret, "***")
         return DeliveryError(" ".join(reason.split()), transient=transient)
+
+
+def _multipart_body(paths: list[Path], boundary: str) -> Iterator[bytes]:
+    """multipart/related parts, one PS3.10 file each, read from disk piece by piece."""
+    for path in paths:
+        yield f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+        with path.open("rb") as source:
+            while chunk := source.read(BODY_CHUNK_BYTES):
+                yield chunk
+        yield b"\r\n"
+    yield f"--{boundary}--\r\n".encode()
 
 
 def read_instance(path: Path, *, stop_before_pixels: bool = False) -> pydicom.Dataset:
