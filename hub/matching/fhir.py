@@ -16,16 +16,15 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
-from requests.auth import _basic_auth_str
 from urllib3.exceptions import NewConnectionError
 
+from hub.matching.fhir_auth import BasicAuth, BearerAuth, FhirAuth
 from hub.matching.fhir_models import (
     EncounterRecord,
     OrderRecord,
@@ -60,35 +59,6 @@ class FhirUnavailable(FhirFailure):
     """Transient: no usable answer after the client's retries; try again later."""
 
     transient = True
-
-
-class FhirAuth(Protocol):
-    """Adds credentials to a request (the requests auth-callable contract)."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest: ...
-
-
-@dataclass(frozen=True)
-class BasicAuth:
-    """HTTP basic authentication (RFC 7617)."""
-
-    username: str
-    password: str = field(repr=False)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = _basic_auth_str(self.username, self.password)
-        return request
-
-
-@dataclass(frozen=True)
-class BearerAuth:
-    """A static OAuth 2.0 bearer token (RFC 6750)."""
-
-    token: str = field(repr=False)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
 
 
 class FhirClient:
