@@ -1,0 +1,66 @@
+// What every screen shares: the state of the patient being captured, moving
+// between screens, announcing to screen readers, and formatting.
+import { session } from "./api.js";
+
+export const $ = (selector) => document.querySelector(selector);
+export const state = { patient: null, candidates: [], link: null, specialty: "wound", shots: [], editing: null, view: "front", stopScan: null };
+const leaving = new Set();
+
+/** Calls `hook(name)` before every change of screen (to stop the camera, say). */
+export function onScreenChange(hook) {
+  leaving.add(hook);
+}
+
+// ---- screens ---------------------------------------------------------------
+
+export function go(name) {
+  for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== `screen-${name}`;
+  const signedIn = Boolean(session());
+  $("#sign-out").hidden = !signedIn;
+  $("#show-queue").hidden = !signedIn || name === "queue";
+  for (const hook of leaving) hook(name);
+  const heading = $(`#screen-${name} h1`);
+  document.title = `${heading.textContent} · Clinical capture`;
+  heading.focus();
+  window.scrollTo(0, 0);
+}
+
+export function announce(text) {
+  $("#announce").textContent = text;
+}
+
+export function setError(id, text) {
+  $(id).textContent = text || "";
+}
+
+// ---- helpers -----------------------------------------------------------------------
+
+export function personName(pn) {
+  if (!pn) return "";
+  const [family, given, middle] = pn.split("=")[0].split("^");
+  return [family, [given, middle].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+}
+
+export function formatDate(value) {
+  if (!value) return "";
+  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) return value;
+  return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: value.length === 10 ? "UTC" : undefined });
+}
+
+/** ISO 8601 with the phone's UTC offset, as the capture context requires. */
+export function isoWithOffset(date) {
+  const pad = (n) => String(Math.abs(Math.trunc(n))).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
+    `${sign}${pad(offset / 60)}:${pad(offset % 60)}`
+  );
+}
+
+/** One line, no backslash: what DICOM LO accepts. */
+export function clean(text) {
+  return text.replace(/[\\\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+}
