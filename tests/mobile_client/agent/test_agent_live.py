@@ -132,12 +132,16 @@ def test_a_bad_sidecar_context_is_refused_by_the_hub_with_its_reason(
         extra=("--no-progress",),
     ).start()
     try:
-        reason = folder / "failed" / "case18.jpg.reason.txt"
-        wait_until(reason.exists, timeout=20, what="the refusal", agent=agent)
+        failed = folder / "failed"
+        reason = failed / "case18.jpg.reason.txt"
+        # The reason is written first, then the clip and its sidecar are moved.
+        wait_until(
+            lambda: (failed / "case18.json").exists(), timeout=20, what="the refusal", agent=agent
+        )
         assert reason.read_text() == (
             "HTTP 400: context: context.patient.sex must be one of M, F, O\n"
         )
-        assert (folder / "failed" / "case18.json").exists()
+        assert (failed / "case18.jpg").exists()
         assert ResumableUpload.objects.count() == 0  # refused before a byte was sent
     finally:
         assert agent.stop() == 0
