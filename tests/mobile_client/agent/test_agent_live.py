@@ -102,7 +102,13 @@ def test_tower_marker_takes_a_file_at_once_with_its_sidecar(
         assert not (folder / "done").exists()
         (folder / "case17_still01.jpg.done").touch()
         done = folder / "done"
-        wait_until(lambda: (done / still.name).exists(), timeout=20, what="the still", agent=agent)
+        wait_until(
+            lambda: (done / "case17_still01.jpg.done").exists(),  # moved last
+            timeout=20,
+            what="the still and its sidecar and marker",
+            agent=agent,
+        )
+        assert (done / still.name).exists()
         assert (done / "case17_still01.json").exists()
         assert (done / "case17_still01.jpg.done").exists()
         assert sorted(p.name for p in folder.iterdir()) == ["done"]
