@@ -91,7 +91,8 @@ def test_a_killed_agent_resumes_and_the_clip_is_archived_once(
     second = agent("second").start()
     try:
         wait_until(
-            lambda: (folder / "done" / clip.name).exists(),
+            # The sidecar is moved right after the clip.
+            lambda: (folder / "done" / "proc-0815.json").exists(),
             timeout=90,
             what="the clip to be archived and filed",
             agent=second,
@@ -116,7 +117,7 @@ def test_a_killed_agent_resumes_and_the_clip_is_archived_once(
     assert capture.context["specialty"] == "endoscopy"
     assert hub_stack.find_instance(capture.sop_instance_uid)
     assert hub_stack.count_instances() == instances_before + 1
-    assert (folder / "done" / "proc-0815.json").exists()
-    assert (folder / "done" / "proc-0815.mpg.done").exists() is False
+    assert (folder / "done" / clip.name).read_bytes() == endoscopy_mpeg.read_bytes()
+    assert sorted(p.name for p in folder.iterdir()) == ["done"]
     [archived] = second.events("archived")
     assert archived["capture_id"] == str(capture.id)
