@@ -91,3 +91,43 @@ def env_url(name: str) -> str | None:
     if not value.startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{name}={value!r} must be an http:// or https:// URL")
     return value.rstrip("/")
+
+
+def parse_pairs(name: str, value: str) -> dict[str, str]:
+    """`KEY=VALUE,KEY=VALUE` into a dict."""
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not KEY=VALUE")
+        pairs[key.strip()] = val.strip()
+    return pairs
+
+
+ORIGINALS_CHOICES = {"dicom": ("dicom",), "original": ("original",), "both": ("dicom", "original")}
+SPECIALTIES = (
+    "wound",
+    "burn",
+    "dermatology",
+    "dermoscopy",
+    "ophthalmology",
+    "pocus",
+    "endoscopy",
+    "general",
+)
+
+
+def parse_originals_policy(name: str, value: str) -> dict[str, tuple[str, ...]]:
+    """`dicom,dermatology:both` into {specialty: ("dicom", "original"), ...} for every specialty."""
+    default, overrides = "dicom", {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        specialty, sep, choice = item.rpartition(":")
+        if choice not in ORIGINALS_CHOICES:
+            raise ImproperlyConfigured(f"{name}: {choice!r} must be dicom, original or both")
+        if not sep:
+            default = choice
+        elif specialty in SPECIALTIES:
+            overrides[specialty] = choice
+        else:
+            raise ImproperlyConfigured(f"{name}: {specialty!r} is not a specialty")
+    return {s: ORIGINALS_CHOICES[overrides.get(s, default)] for s in SPECIALTIES}

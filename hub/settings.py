@@ -20,6 +20,8 @@ from hub.env import (
     env_path,
     env_str,
     env_url,
+    parse_originals_policy,
+    parse_pairs,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,6 +198,20 @@ HUB_STOWRS_PASSWORD = env_optional("HUB_STOWRS_PASSWORD")
 HUB_STOWRS_TIMEOUT = env_float("HUB_STOWRS_TIMEOUT", 60.0, minimum=1.0)
 if HUB_STOWRS_USERNAME and not HUB_STOWRS_PASSWORD:
     raise ImproperlyConfigured("HUB_STOWRS_USERNAME is set but HUB_STOWRS_PASSWORD is not")
+# What is delivered per specialty: the DICOM object, the original with XDS
+# metadata over MHD (ITI-65), or both. "dicom,dermatology:both,pocus:both".
+HUB_ORIGINALS = env_str("HUB_ORIGINALS", "dicom")
+HUB_ORIGINALS_BY_SPECIALTY = parse_originals_policy("HUB_ORIGINALS", HUB_ORIGINALS)
+# An MHD Document Recipient (its FHIR base) for originals with XDS metadata.
+HUB_MHD_URL = env_url("HUB_MHD_URL")
+HUB_MHD_TOKEN = env_optional("HUB_MHD_TOKEN")
+HUB_XDS_SOURCE_ID = env_optional("HUB_XDS_SOURCE_ID")
+HUB_XDS_ASSIGNING_AUTHORITIES = parse_pairs(
+    "HUB_XDS_ASSIGNING_AUTHORITIES", env_str("HUB_XDS_ASSIGNING_AUTHORITIES", "")
+)
+if HUB_MHD_URL and not HUB_XDS_SOURCE_ID:
+    raise ImproperlyConfigured("HUB_MHD_URL is set but HUB_XDS_SOURCE_ID (the hub's OID) is not")
+
 # Where the archive is an Orthanc: its REST API, to delete withdrawn instances.
 HUB_ARCHIVE_ORTHANC_URL = env_url("HUB_ARCHIVE_ORTHANC_URL")
 HUB_DELIVERY_MAX_ATTEMPTS = env_int("HUB_DELIVERY_MAX_ATTEMPTS", 10, minimum=1)

@@ -101,3 +101,17 @@ class DicomInstance(models.Model):
 
     def __str__(self) -> str:
         return self.sop_instance_uid
+
+
+class OriginalDocument(models.Model):
+    """The scrubbed original kept for delivery with XDS metadata (IHE MHD)."""
+
+    capture = models.OneToOneField(Capture, on_delete=models.CASCADE, related_name="original")
+    path = models.CharField(max_length=1024, help_text="below HUB_DATA_DIR")
+    mime_type = models.CharField(max_length=100)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"original of {self.capture_id} ({self.mime_type})"

@@ -16,6 +16,7 @@ from django.db import transaction
 from encapsulate import EncapsulateError, MediaError, inspect_media, parse_context, wrap
 from encapsulate.identity import InstanceIdentity, Producer
 from hub.captures.models import Capture, CaptureStatus, DicomInstance
+from hub.captures.originals import delivers, original_keep
 from hub.captures.steps import claim_step, finish_step, release_step
 from hub.captures.storage import data_path, file_sha256, instance_directory
 
@@ -53,7 +54,8 @@ def hub_producer() -> Producer:
 
 
 def capture_encapsulate(*, capture_id: UUID | str) -> bool:
-    """Writes the capture's DICOM instance(s) below dicom/<capture id>/.
+    """Writes the capture's DICOM instance(s) below dicom/<capture id>/, and
+    keeps the scrubbed original beside them where HUB_ORIGINALS says so.
 
     Running it again after a crash rewrites the same instances with the same
     UIDs; the archive replaces an instance re-sent under the same UID.
@@ -61,14 +63,19 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
     capture = claim_step(capture_id, CaptureStatus.MATCHED)
     if capture is None:
         return False
+    context = parse_context(capture.context)
+    written = []
     try:
-        written = wrap(
-            data_path(capture.original_path),
-            context=parse_context(capture.context),
-            identity=capture_identity(capture),
-            out_dir=instance_directory(capture.id),
-            producer=hub_producer(),
-        )
+        if delivers(context.specialty, "dicom"):
+            written = wrap(
+                data_path(capture.original_path),
+                context=context,
+                identity=capture_identity(capture),
+                out_dir=instance_directory(capture.id),
+                producer=hub_producer(),
+            )
+        if delivers(context.specialty, "original"):
+            original_keep(capture)
     except EncapsulateError as error:
         log.info("capture %s rejected on encapsulation: %s", capture.id, error.reason)
         finish_step(capture, CaptureStatus.MATCHED, CaptureStatus.REJECTED, reason=error.reason)

@@ -1,21 +1,23 @@
-"""The destinations named in settings, and the one factory that builds their clients."""
+"""The destinations named in settings, and the one factory that builds their senders."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 
+from hub.captures.models import Capture, OriginalDocument
+from hub.captures.storage import data_path
+from hub.delivery.mhd import MhdSender
 from hub.delivery.stowrs import DeliveryError, StowReceipt, StowRsClient
 
 ARCHIVE = "archive"
+MHD = "mhd"
 
 
-class InstanceSender(Protocol):
-    def store(self, paths: Sequence[Path]) -> StowReceipt: ...
+class Sender(Protocol):
+    def send(self, capture: Capture) -> StowReceipt: ...
 
 
 @dataclass(frozen=True)
@@ -24,22 +26,48 @@ class Destination:
     kind: str
     url: str
 
+    def applies_to(self, capture: Capture) -> bool:
+        """DICOM goes to the archive, the kept original to the MHD recipient."""
+        if self.kind == "mhd":
+            return OriginalDocument.objects.filter(capture=capture).exists()
+        return capture.instances.exists()
+
+
+@dataclass(frozen=True)
+class StowSender:
+    client: StowRsClient
+
+    def send(self, capture: Capture) -> StowReceipt:
+        paths = [data_path(instance.path) for instance in capture.instances.all()]
+        if not paths:
+            raise DeliveryError("the capture has no DICOM instance to send", transient=False)
+        return self.client.store(paths)
+
 
 def configured_destinations() -> list[Destination]:
-    if not settings.HUB_STOWRS_URL:
-        return []
-    return [Destination(name=ARCHIVE, kind="stow-rs", url=settings.HUB_STOWRS_URL)]
+    destinations = []
+    if settings.HUB_STOWRS_URL:
+        destinations.append(Destination(name=ARCHIVE, kind="stow-rs", url=settings.HUB_STOWRS_URL))
+    if settings.HUB_MHD_URL:
+        destinations.append(Destination(name=MHD, kind="mhd", url=settings.HUB_MHD_URL))
+    return destinations
 
 
-def destination_sender(name: str) -> InstanceSender:
+def destination_sender(name: str) -> Sender:
     for destination in configured_destinations():
-        if destination.name == name:
-            return StowRsClient(
+        if destination.name != name:
+            continue
+        if destination.kind == "mhd":
+            return MhdSender(destination.url)
+        return StowSender(
+            StowRsClient(
                 destination.url,
                 username=settings.HUB_STOWRS_USERNAME,
                 password=settings.HUB_STOWRS_PASSWORD,
                 timeout=settings.HUB_STOWRS_TIMEOUT,
             )
+        )
     raise DeliveryError(
-        f"destination {name!r} is no longer configured (check HUB_STOWRS_URL)", transient=False
+        f"destination {name!r} is no longer configured (check HUB_STOWRS_URL / HUB_MHD_URL)",
+        transient=False,
     )

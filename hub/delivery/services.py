@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.steps import claim_step, finish_step
-from hub.captures.storage import data_path
 from hub.delivery.destinations import configured_destinations, destination_sender
 from hub.delivery.models import Delivery, DeliveryStatus
 from hub.delivery.stowrs import DeliveryError
@@ -34,11 +33,12 @@ def capture_deliveries_start(*, capture_id: UUID | str) -> list[int]:
     capture = claim_step(capture_id, CaptureStatus.ENCAPSULATED)
     if capture is None:
         return []
-    destinations = configured_destinations()
+    destinations = [d for d in configured_destinations() if d.applies_to(capture)]
     if not destinations:
         Capture.objects.filter(id=capture.id).update(
             lease_until=None,
-            reason="no destination is configured (set HUB_STOWRS_URL); the capture waits here",
+            reason="no destination is configured for what this capture delivers (set "
+            "HUB_STOWRS_URL for DICOM, HUB_MHD_URL for originals); the capture waits here",
         )
         return []
     with transaction.atomic():
@@ -86,15 +86,12 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
     delivery = _claim(delivery_id)
     if delivery is None:
         return DeliveryOutcome()
-    paths = [data_path(instance.path) for instance in delivery.capture.instances.all()]
     try:
-        if not paths:
-            raise DeliveryError("the capture has no DICOM instance to send", transient=False)
-        receipt = destination_sender(delivery.destination).store(paths)
+        receipt = destination_sender(delivery.destination).send(delivery.capture)
     except DeliveryError as error:
         return DeliveryOutcome(retry_in=_record_failure(delivery, error))
     except OSError as error:
-        failure = DeliveryError(f"cannot read the DICOM file: {error}", transient=False)
+        failure = DeliveryError(f"cannot read the file to send: {error}", transient=False)
         return DeliveryOutcome(retry_in=_record_failure(delivery, failure))
     log.info("capture %s delivered to %s", delivery.capture_id, delivery.destination)
     with transaction.atomic():

@@ -21,7 +21,7 @@ from encapsulate.output_file import write_atomically
 from encapsulate.rejection_note import RejectionReason, build_rejection_note
 from hub.audit.services import audit_record
 from hub.captures.storage import data_path, instance_directory
-from hub.delivery.destinations import configured_destinations, destination_sender
+from hub.delivery.destinations import StowSender, configured_destinations, destination_sender
 from hub.delivery.models import Withdrawal, WithdrawalStatus
 from hub.delivery.orthanc_rest import OrthancRest
 from hub.delivery.services import retry_delay
@@ -55,7 +55,10 @@ def _withdraw(group: list[Withdrawal]) -> None:
         note, instance_directory(first.capture_id) / f"rejection-{first.note_sop_instance_uid}.dcm"
     )
     for destination in configured_destinations():
-        destination_sender(destination.name).store([path])
+        if destination.kind == "stow-rs":
+            archive = destination_sender(destination.name)
+            assert isinstance(archive, StowSender)
+            archive.client.store([path])
     if (orthanc := _orthanc()) is not None:
         for withdrawal in group:
             orthanc.delete_instance(withdrawal.sop_instance_uid)

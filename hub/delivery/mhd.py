@@ -1,0 +1,84 @@
+"""Delivering originals with XDS metadata to an MHD Document Recipient (IHE ITI-65).
+
+The DocumentEntry is described from the very bytes kept for delivery
+(`OriginalDocument`), and the ITI-65 Provide Document Bundle carries them as a
+Binary, so hash and size agree by construction. Both are deterministic for a
+capture, so a retried delivery re-sends the same entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from encapsulate import EncapsulateError, inspect_media, parse_context
+from encapsulate.identity import InstanceIdentity
+from encapsulate.mhd import mhd_provide_bundle
+from encapsulate.xds import describe_original
+from encapsulate.xds_policy import XdsPolicy
+from hub.captures.models import Capture, OriginalDocument
+from hub.captures.storage import data_path
+from hub.delivery.stowrs import DeliveryError, StowReceipt
+from hub.matching.fhir import FhirClient, FhirError, FhirUnavailable
+from hub.matching.fhir_auth import BearerAuth
+
+
+def xds_policy() -> XdsPolicy:
+    return XdsPolicy(
+        source_id=settings.HUB_XDS_SOURCE_ID or "",
+        assigning_authorities=settings.HUB_XDS_ASSIGNING_AUTHORITIES,
+    )
+
+
+@dataclass(frozen=True)
+class MhdSender:
+    url: str
+
+    def send(self, capture: Capture) -> StowReceipt:
+        try:
+            document = capture.original
+        except OriginalDocument.DoesNotExist:
+            raise DeliveryError(
+                "the capture has no original kept for MHD", transient=False
+            ) from None
+        path = data_path(document.path)
+        identity = InstanceIdentity(
+            study_instance_uid=capture.study_instance_uid,
+            series_instance_uid=capture.series_instance_uid,
+            sop_instance_uid=capture.sop_instance_uid,
+        )
+        policy = xds_policy()
+        try:
+            entry = describe_original(
+                path,
+                context=parse_context(capture.context),
+                media_info=inspect_media(path),
+                identity=identity,
+                policy=policy,
+            )
+            references = (capture.match_report or {}).get("references") or {}
+            bundle = mhd_provide_bundle(
+                entry,
+                policy=policy,
+                data=path.read_bytes(),
+                patient_reference=references.get("patient"),
+            )
+        except EncapsulateError as error:
+            reason = f"the XDS metadata cannot be made: {error.reason}"
+            raise DeliveryError(reason, transient=False) from None
+        auth = BearerAuth(settings.HUB_MHD_TOKEN) if settings.HUB_MHD_TOKEN else None
+        try:
+            with FhirClient(
+                self.url, auth=auth, timeout=(5.0, settings.HUB_STOWRS_TIMEOUT)
+            ) as client:
+                created = client.transaction(bundle)
+        except FhirUnavailable as error:
+            raise DeliveryError(f"MHD recipient: {error.reason}", transient=True) from None
+        except FhirError as error:
+            raise DeliveryError(f"MHD recipient refused: {error.reason}", transient=False) from None
+        document_reference = next((r for r in created if r.startswith("DocumentReference/")), None)
+        return StowReceipt(
+            stored_sop_instance_uids=(capture.sop_instance_uid,),
+            retrieve_url=f"{self.url}/{document_reference}" if document_reference else None,
+        )
