@@ -1,6 +1,6 @@
 // The patient: wristband scan or MRN, confirmation by name and birth date,
 // then the order or encounter the captures belong to.
-import { ApiError, encountersFor, ordersFor, patientsFind } from "./api.js";
+import { encountersFor, ordersFor, patientsFind } from "./api.js";
 import { scanStart } from "./scanner.js";
 import { renderShots, resetShots } from "./shots.js";
 import { $, announce, clean, formatDate, go, onScreenChange, personName, setError, state } from "./ui.js";
@@ -68,9 +68,9 @@ async function findPatient(mrn) {
   try {
     body = await patientsFind(mrn);
   } catch (error) {
-    // A hub without the look-up endpoint has no patient directory: type the details.
-    if (!(error instanceof ApiError && error.status === 404)) return setError("#patient-error", error.message);
-    body = { lookup: "none", results: [] };
+    // 404: the EMR has no single active patient with this MRN. Never fall back to
+    // typed details then: that is how a photo lands on the wrong patient.
+    return setError("#patient-error", error.status === 404 ? `No single active patient has the MRN ${mrn}. Check the wristband.` : error.message);
   }
   state.lookup = body.lookup;
   $("#confirm-list").replaceChildren();
