@@ -45,7 +45,6 @@ class Reporter:
                 console=Console(file=sys.stdout),
                 transient=True,
             )
-            self._progress.start()
         self._tasks: dict[str, TaskID] = {}
 
     def event(self, event: str, *, level: str = "info", **fields: Any) -> None:
@@ -68,6 +67,9 @@ class Reporter:
         with self._lock:
             task = self._tasks.get(name)
             if task is None:
+                if not self._tasks:
+                    # Shown only while something is sent: an idle bar would redraw forever.
+                    self._progress.start()
                 task = self._tasks[name] = self._progress.add_task(name, total=total)
             self._progress.update(task, completed=done, total=total)
 
@@ -78,9 +80,11 @@ class Reporter:
             task = self._tasks.pop(name, None)
             if task is not None:
                 self._progress.remove_task(task)
+                if not self._tasks:
+                    self._progress.stop()
 
     def close(self) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._tasks:
             self._progress.stop()
         if self._log not in (sys.stderr, sys.stdout):
             self._log.close()
