@@ -2,15 +2,16 @@
 
 The agent runs as its own process (`python -m mobile_client.agent`), as on a
 tower, and reaches pytest-django's `live_server` over HTTP only. The real
-stack's session fixtures (`orthanc`, `celery_worker`, `hub_stack`) come from
-tests/mobile_client/conftest.py, which takes them from tests/integration;
-declaring them here again would start a second Celery worker on the same
-queues, delivering to another Orthanc. Only the function-scoped
-`wait_for_status` is taken here.
+stack's fixtures (`orthanc`, `celery_worker`, `hub_stack`, `wait_for_status`)
+are never declared here: a second declaration of a session fixture would start
+a second Celery worker on the same queues, delivering to another Orthanc. They
+come from tests/conftest.py (or, before the stack moved there, from
+tests/mobile_client/conftest.py and tests/integration).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +21,11 @@ from rest_framework.authtoken.models import Token
 
 from hub.accounts.roles import Role
 from tests.conftest import api_client_for
-from tests.integration.conftest import wait_for_status  # noqa: F401
+
+# The stack fixtures' old home; only the function-scoped one is taken from it.
+# Once tests/conftest.py holds them all, the import finds nothing and is skipped.
+with contextlib.suppress(ImportError):
+    from tests.integration.conftest import wait_for_status  # noqa: F401
 
 
 @pytest.fixture
