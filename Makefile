@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 
 # Debian packages: what the hub runs with, and what the tests run against.
 RUN_PACKAGES := libjpeg-turbo-progs ffmpeg
-TEST_PACKAGES := $(RUN_PACKAGES) orthanc orthanc-dicomweb dcmtk dicom3tools libimage-exiftool-perl
+TEST_PACKAGES := $(RUN_PACKAGES) orthanc orthanc-dicomweb dcmtk dicom3tools libimage-exiftool-perl chromium
 
 .PHONY: run test test-embedded check lint format install system-run system-test migrations bench node-deps apt
 
-run: install system-run
+run: install system-run node-deps
 	$(PY) -m hub.launch
 
 test: install system-test node-deps
@@ -46,6 +46,8 @@ node-deps:
 	  [ -d $$p/node_modules ] && [ $$p/node_modules -nt $$p/package-lock.json ] || \
 	  npm ci --prefix $$p --no-audit --no-fund --loglevel=error || exit 1; \
 	done
+	@# The app is built every time: source edits do not change the lock file.
+	npm run --silent build --prefix mobile_client/pwa
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory apt PACKAGES=python3-venv

@@ -34,6 +34,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 HUB_DATA_DIR = env_path("HUB_DATA_DIR", BASE_DIR / "var")
 HUB_PORT = env_int("HUB_PORT", 8000, minimum=1)
+# The built capture app (`npm run build --prefix mobile_client/pwa`), served at /capture/.
+HUB_PWA_DIR = env_path("HUB_PWA_DIR", BASE_DIR / "mobile_client" / "pwa" / "dist")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
+from hub.captures.models import Capture
+from tests.integration.worker import CeleryWorker
 from tests.peers.fhir import FhirEngine, running_fhir_engine
+from tests.peers.orthanc import OrthancPeer
 
 
 def api_client_for(username: str, role: Role) -> APIClient:
@@ -47,3 +52,71 @@ def fhir_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirEngine
     """A real FHIR R4 engine (Medplum's, under Node) standing in for the EMR."""
     with running_fhir_engine(tmp_path_factory.mktemp("fhir")) as engine:
         yield engine
+
+
+# The real stack, one per test run: Orthanc with DICOMweb, a Celery worker on the
+# run's own queues, the real database and broker. Every package's tests share it.
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancPeer]:
+    peer = OrthancPeer(tmp_path_factory.mktemp("orthanc"))
+    peer.start()
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None,
+    django_db_blocker: object,
+    orthanc: OrthancPeer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CeleryWorker]:
+    env = {
+        "HUB_STOWRS_URL": orthanc.dicomweb_url,
+        "HUB_STOWRS_USERNAME": orthanc.username,
+        "HUB_STOWRS_PASSWORD": orthanc.password,
+        "HUB_STOWRS_TIMEOUT": "10",
+        "HUB_ARCHIVE_ORTHANC_URL": orthanc.url,
+    }
+    worker = CeleryWorker(tmp_path_factory.mktemp("celery") / "worker.log", env)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def hub_stack(
+    celery_worker: CeleryWorker, orthanc: OrthancPeer, transactional_db: None
+) -> Iterator[OrthancPeer]:
+    """The running stack; the archive is settings' too, for code run in-process."""
+    old = settings.HUB_STOWRS_URL, settings.HUB_STOWRS_USERNAME, settings.HUB_STOWRS_PASSWORD
+    settings.HUB_STOWRS_URL = orthanc.dicomweb_url
+    settings.HUB_STOWRS_USERNAME, settings.HUB_STOWRS_PASSWORD = orthanc.username, orthanc.password
+    try:
+        yield orthanc
+    finally:
+        settings.HUB_STOWRS_URL, settings.HUB_STOWRS_USERNAME, settings.HUB_STOWRS_PASSWORD = old
+
+
+@pytest.fixture
+def wait_for_status(celery_worker: CeleryWorker) -> Callable[..., Capture]:
+    def wait(capture_id: str, *statuses: str, timeout: float = 60) -> Capture:
+        deadline = time.monotonic() + timeout
+        capture = Capture.objects.get(id=capture_id)
+        while time.monotonic() < deadline:
+            capture = Capture.objects.get(id=capture_id)
+            if capture.status in statuses:
+                return capture
+            time.sleep(0.2)
+        raise AssertionError(
+            f"capture stayed {capture.status!r} ({capture.reason}), wanted {statuses}; "
+            f"worker log:\n{celery_worker.log_tail()}"
+        )
+
+    return wait

@@ -12,10 +12,6 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.integration.conftest import hub_stack  # noqa: F401
-from tests.integration.worker import CeleryWorker
-from tests.peers.orthanc import OrthancPeer
-
 PWA = Path(__file__).resolve().parents[2] / "mobile_client" / "pwa"
 CHROMIUM = "/usr/bin/chromium"
 # docs: PEERS.md "Browser tests"; the fake camera plays a file of our own.
@@ -33,64 +29,6 @@ CHROMIUM_ARGS = [
 ]
 WRISTBAND_MRN = "MRN-0042"
 PHONE = {"width": 390, "height": 844}
-
-
-def _stack_already_running(request: pytest.FixtureRequest, name: str) -> object | None:
-    """The value of tests/integration's own session fixture `name`, if it has run.
-
-    A run holds one stack: a second Celery worker on the same queues would take
-    these tests' captures and deliver them to the other Orthanc. (With the stack
-    fixtures in tests/conftest.py, this and the two fixtures below could go.)
-    """
-    for fixturedef in request._fixturemanager._arg2fixturedefs.get(name, []):
-        cached = fixturedef.cached_result
-        if fixturedef.baseid == "tests/integration" and cached is not None and cached[2] is None:
-            return cached[0]
-    return None
-
-
-@pytest.fixture(scope="session")
-def orthanc(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[OrthancPeer]:
-    running = _stack_already_running(request, "orthanc")
-    if running is not None:
-        yield running
-        return
-    peer = OrthancPeer(tmp_path_factory.mktemp("orthanc"))
-    peer.start()
-    try:
-        yield peer
-    finally:
-        peer.stop()
-
-
-@pytest.fixture(scope="session")
-def celery_worker(
-    request: pytest.FixtureRequest,
-    django_db_setup: None,
-    django_db_blocker: object,
-    orthanc: OrthancPeer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[CeleryWorker]:
-    running = _stack_already_running(request, "celery_worker")
-    if running is not None:
-        yield running
-        return
-    worker = CeleryWorker(
-        tmp_path_factory.mktemp("celery") / "worker.log",
-        {
-            "HUB_STOWRS_URL": orthanc.dicomweb_url,
-            "HUB_STOWRS_USERNAME": orthanc.username,
-            "HUB_STOWRS_PASSWORD": orthanc.password,
-            "HUB_STOWRS_TIMEOUT": "10",
-        },
-    )
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +111,7 @@ def _launched(playwright_api: object, wristband_video: Path) -> Iterator[object]
 
 @pytest.fixture
 def app_url(pwa_dist: Path, live_server: object, settings: object) -> str:
-    settings.ROOT_URLCONF = "tests.mobile_client.urls"
+    settings.HUB_PWA_DIR = pwa_dist
     # localhost, not 127.0.0.1: a secure context either way, and the name the hub allows.
     return f"{live_server.url}/capture/"
 
