@@ -107,6 +107,9 @@ class CaptureContext:
     captured_at: datetime | None = None
     description: str | None = None
     device: Device | None = None
+    # The patient agreed to the photograph being taken and kept (the hub's
+    # record of it; DICOM has no attribute for it). None: not recorded.
+    consent: bool | None = None
 
 
 _T = TypeVar("_T")
@@ -233,6 +236,12 @@ def _encounter(data: object) -> Encounter | None:
     )
 
 
+def _consent(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ContextError("context.consent must be true, false or null")
+
+
 def _device(data: object) -> Device | None:
     if data is None:
         return None
@@ -282,6 +291,7 @@ _TOP_LEVEL = (
     "captured_at",
     "description",
     "device",
+    "consent",
 )
 
 
@@ -298,6 +308,7 @@ def parse_context(data: object) -> CaptureContext:
     return CaptureContext(
         patient=None if patient_data is None and device else _patient(patient_data),
         device=device,
+        consent=_consent(obj.get("consent")),
         order=_order(obj.get("order")),
         encounter=_encounter(obj.get("encounter")),
         specialty=_optional(obj, "context", "specialty", _specialty) or Specialty.GENERAL,
@@ -347,6 +358,7 @@ def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
         "department": ctx.department,
         "captured_at": ctx.captured_at.isoformat() if ctx.captured_at else None,
         "description": ctx.description,
+        "consent": ctx.consent,
         "device": None
         if ctx.device is None
         else {

@@ -18,6 +18,8 @@ from typing import Any
 from mobile_client.agent.profiles import FILENAME_GROUPS, ContextSource, Profile
 
 NO_PATIENT_CONTEXT = "no patient context"
+# The modality a device's worklist steps are scheduled under, by specialty.
+STATION_MODALITIES = {"endoscopy": "ES", "pocus": "US"}
 
 
 class ContextRefused(Exception):
@@ -55,9 +57,10 @@ def sidecar_of(media: Path, profile: Profile) -> Path | None:
 def read_context(media: Path, profile: Profile) -> FileContext:
     """Profile defaults and specialty, overlaid with what the file name or sidecar says.
 
-    Raises SidecarMissing while a sidecar is absent, ContextRefused when the
-    file cannot be tied to a patient ("no patient context: ...") or its
-    sidecar cannot be read.
+    Without a patient id, a profile that names its `station` sends a device
+    context (the hub matches the station's worklist by capture time); one
+    that does not raises ContextRefused ("no patient context: ..."), as does
+    a sidecar that cannot be read. SidecarMissing while a sidecar is absent.
     """
     base: dict[str, Any] = {"specialty": profile.specialty}
     base = merged(base, _plain(profile.defaults))
@@ -78,6 +81,14 @@ def read_context(media: Path, profile: Profile) -> FileContext:
             found = from_sidecar_xml(sidecar, profile.xml_map)
     context = merged(base, found)
     patient = context.get("patient")
+    if (not isinstance(patient, dict) or not patient.get("id")) and profile.station:
+        # No patient on the file: the hub matches the station's worklist by time.
+        context.pop("patient", None)
+        device = {"station_aet": profile.station}
+        if modality := STATION_MODALITIES.get(str(context.get("specialty"))):
+            device["modality"] = modality
+        context["device"] = {**device, **(context.get("device") or {})}
+        return FileContext(context=context, companions=companions)
     if not isinstance(patient, dict) or not patient.get("id"):
         where = {
             ContextSource.FILENAME: "the file name does not give a patient id",

@@ -52,3 +52,15 @@ def test_an_unmatched_device_capture_is_never_written(tmp_path: Path) -> None:
             out_dir=out,
         )
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("consent", [True, False, None])
+def test_consent_round_trips(consent: bool | None) -> None:
+    context = parse_context({"patient": {"id": "X"}, "consent": consent})
+    assert context.consent is consent
+    assert parse_context(context_to_json(context)) == context
+
+
+def test_consent_must_be_a_boolean() -> None:
+    with pytest.raises(ContextError, match="context.consent must be true, false or null"):
+        parse_context({"patient": {"id": "X"}, "consent": "yes"})

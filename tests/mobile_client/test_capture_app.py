@@ -173,7 +173,8 @@ def test_a_round_from_wristband_to_archive(
         "meaning": "Lower leg",
         "laterality": "L",
     }
-    assert capture.context["description"] == "Pressure ulcer [consent: yes]"
+    assert capture.context["description"] == "Pressure ulcer"
+    assert capture.context["consent"] is True
     assert capture.context["operator"] == nurse
     assert re.search(r"[+-]\d\d:\d\d$", capture.context["captured_at"])
 

@@ -8,7 +8,6 @@ import { $, announce, clean, go, isoWithOffset, personName, setError, state } fr
 
 // Specialties whose captures are of the body surface: a body site is required.
 const SITE_REQUIRED = new Set(["wound", "burn", "dermatology", "dermoscopy"]);
-const CONSENT = { true: "[consent: yes]", false: "[consent: not recorded]" };
 let afterSend = () => {};
 
 /** What to do once the captures are queued (the app shows the uploads). */
@@ -207,8 +206,9 @@ $("#site-done").addEventListener("click", () => {
 $("#note-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const note = clean($("#note").value);
-  const consent = CONSENT[$("#consent").checked];
-  const description = note ? `${note} ${consent}` : consent;
+  // Unchecked means "not recorded", not a refusal: the box asks for a yes.
+  const consent = $("#consent").checked ? true : null;
+  const description = note || null;
   const operator = session() ? session().username : null;
   const shots = state.shots;
   const banner = `${personName(state.patient.name) || state.patient.id}`;
@@ -219,6 +219,7 @@ $("#note-form").addEventListener("submit", async (event) => {
       operator,
       captured_at: isoWithOffset(shot.takenAt),
       description,
+      consent,
     };
     if (state.link && state.link.order) {
       const order = state.link.order;

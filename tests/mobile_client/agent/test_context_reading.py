@@ -86,9 +86,18 @@ def test_a_missing_or_broken_sidecar(tmp_path: Path) -> None:
     with pytest.raises(ContextRefused, match=r"clip02\.json is not valid JSON"):
         read_context(clip, PROFILES["endoscopy-tower"])
 
+
+def test_without_a_patient_a_station_profile_sends_a_device_context(tmp_path: Path) -> None:
+    """The hub then matches the station's worklist by capture time."""
+    clip = tmp_path / "clip02.mpg"
+    clip.write_bytes(b"x")
     (tmp_path / "clip02.json").write_text('{"description": "no patient"}')
-    with pytest.raises(ContextRefused, match=r"^no patient context: the sidecar gives no"):
-        read_context(clip, PROFILES["endoscopy-tower"])
+
+    found = read_context(clip, PROFILES["endoscopy-tower"])
+
+    assert "patient" not in found.context
+    assert found.context["device"] == {"station_aet": "ENDO-TOWER", "modality": "ES"}
+    assert found.context["description"] == "no patient"
 
 
 def test_an_xml_sidecar_through_the_profile_mapping(tmp_path: Path) -> None:
@@ -127,10 +136,12 @@ def test_an_xml_sidecar_through_the_profile_mapping(tmp_path: Path) -> None:
 def test_no_context_source_needs_a_patient_from_the_profile(tmp_path: Path) -> None:
     photo = tmp_path / "IMG_0001.jpg"
     photo.write_bytes(b"x")
-    bare = parse_profile("ward-camera", {"patterns": ["*.jpg"], "station": "WARD-7"})
+    bare = parse_profile("ward-camera", {"patterns": ["*.jpg"]})
+    station = parse_profile("ward-dock", {"patterns": ["*.jpg"], "station": "WARD-7"})
 
     with pytest.raises(ContextRefused, match=r"^no patient context: profile 'ward-camera'"):
         read_context(photo, bare)
+    assert read_context(photo, station).context["device"] == {"station_aet": "WARD-7"}
 
     research = parse_profile(
         "phantom-bench", {"patterns": ["*.jpg"], "defaults": {"patient": {"id": "PHANTOM-1"}}}
