@@ -200,12 +200,12 @@ def test_an_unknown_mrn_is_unmatched(tmp_path: Path, emr: FhirEngine) -> None:
     assert "no active patient with MRN NOBODY-1" in capture.reason
 
 
-def test_the_emr_down_keeps_the_capture_waiting(tmp_path: Path, settings) -> None:
+def test_the_emr_down_keeps_the_capture_waiting_until_it_returns(
+    tmp_path: Path, settings, fhir_engine: FhirEngine, loaded: Hospital
+) -> None:
     settings.HUB_FHIR_URL = f"http://127.0.0.1:{free_port()}/fhir/R4"
     settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
-    capture = received_capture(
-        tmp_path, context={"patient": {"id": "M1", "name": "A^B"}}, inspected=True
-    )
+    capture = received_capture(tmp_path, context=jane(loaded), inspected=True)
 
     result = capture_match(capture_id=capture.id)
 
@@ -214,3 +214,11 @@ def test_the_emr_down_keeps_the_capture_waiting(tmp_path: Path, settings) -> Non
     assert capture.status == CaptureStatus.INSPECTED
     assert capture.reason.startswith("waiting for the EMR")
     assert capture.lease_until is not None  # not before the retry
+    assert capture_match(capture_id=capture.id).moved is False  # too early: still held
+
+    settings.HUB_FHIR_URL = fhir_engine.base_url  # the EMR is back
+    Capture.objects.filter(id=capture.id).update(lease_until=None)  # the retry is due
+    assert capture_match(capture_id=capture.id).moved
+    capture.refresh_from_db()
+    assert capture.status == CaptureStatus.MATCHED
+    assert capture.context["patient"]["birth_date"] == "1970-01-02"
