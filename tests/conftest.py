@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
+from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
 from tests.integration.worker import CeleryWorker
 from tests.peers.fhir import FhirEngine, running_fhir_engine
 from tests.peers.orthanc import OrthancPeer
@@ -52,6 +53,23 @@ def fhir_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirEngine
     """A real FHIR R4 engine (Medplum's, under Node) standing in for the EMR."""
     with running_fhir_engine(tmp_path_factory.mktemp("fhir")) as engine:
         yield engine
+
+
+@pytest.fixture(scope="module")
+def loaded(fhir_engine: FhirEngine) -> Hospital:
+    """A small hospital (patients, orders, encounters) loaded into the EMR, per module."""
+    fixtures = hospital()
+    fhir_engine.load(fixtures.bundle)
+    return fixtures
+
+
+@pytest.fixture
+def emr(settings, fhir_engine: FhirEngine) -> FhirEngine:
+    """The hub pointed at the test EMR, for code run in-process."""
+    settings.HUB_FHIR_URL = fhir_engine.base_url
+    settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
+    settings.HUB_FHIR_TOKEN = settings.HUB_FHIR_USERNAME = None
+    return fhir_engine
 
 
 # The real stack, one per test run: Orthanc with DICOMweb, a Celery worker on the

@@ -5,25 +5,11 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
+from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital
 from tests.peers.fhir import FhirEngine
 from tests.peers.ports import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def loaded(fhir_engine: FhirEngine) -> Hospital:
-    fixtures = hospital()
-    fhir_engine.load(fixtures.bundle)
-    return fixtures
-
-
-@pytest.fixture
-def emr(settings, fhir_engine: FhirEngine) -> FhirEngine:
-    settings.HUB_FHIR_URL = fhir_engine.base_url
-    settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
-    return fhir_engine
 
 
 def test_a_wristband_mrn_finds_the_patient(

@@ -62,5 +62,5 @@ def test_consent_round_trips(consent: bool | None) -> None:
 
 
 def test_consent_must_be_a_boolean() -> None:
-    with pytest.raises(ContextError, match="context.consent must be true, false or null"):
+    with pytest.raises(ContextError, match=r"context\.consent must be true, false or null"):
         parse_context({"patient": {"id": "X"}, "consent": "yes"})

@@ -13,7 +13,6 @@ from tests.hub.factories import received_capture
 from tests.hub.matching.fhir_fixtures import (
     MRN_SYSTEM,
     Hospital,
-    hospital,
     imaging_order,
     patient,
     transaction,
@@ -22,21 +21,6 @@ from tests.peers.fhir import FhirEngine
 from tests.peers.ports import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def loaded(fhir_engine: FhirEngine) -> Hospital:
-    fixtures = hospital()
-    fhir_engine.load(fixtures.bundle)
-    return fixtures
-
-
-@pytest.fixture
-def emr(settings, fhir_engine: FhirEngine) -> FhirEngine:
-    settings.HUB_FHIR_URL = fhir_engine.base_url
-    settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
-    settings.HUB_FHIR_TOKEN = settings.HUB_FHIR_USERNAME = None
-    return fhir_engine
 
 
 def jane(loaded: Hospital, **extra: object) -> dict:

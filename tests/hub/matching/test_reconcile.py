@@ -20,24 +20,10 @@ from hub.matching.reconcile import (
 )
 from hub.matching.services import capture_match
 from tests.hub.factories import received_capture
-from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
+from tests.hub.matching.fhir_fixtures import Hospital
 from tests.peers.fhir import FhirEngine
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def loaded(fhir_engine: FhirEngine) -> Hospital:
-    fixtures = hospital()
-    fhir_engine.load(fixtures.bundle)
-    return fixtures
-
-
-@pytest.fixture
-def emr(settings, fhir_engine: FhirEngine) -> FhirEngine:
-    settings.HUB_FHIR_URL = fhir_engine.base_url
-    settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
-    return fhir_engine
 
 
 @pytest.fixture

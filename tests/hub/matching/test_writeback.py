@@ -11,24 +11,10 @@ from hub.captures.pipeline import capture_encapsulate
 from hub.matching.services import capture_match
 from hub.matching.writeback import capture_notify_emr
 from tests.hub.factories import received_capture
-from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
+from tests.hub.matching.fhir_fixtures import Hospital
 from tests.peers.fhir import FhirEngine
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def loaded(fhir_engine: FhirEngine) -> Hospital:
-    fixtures = hospital()
-    fhir_engine.load(fixtures.bundle)
-    return fixtures
-
-
-@pytest.fixture
-def emr(settings, fhir_engine: FhirEngine) -> FhirEngine:
-    settings.HUB_FHIR_URL = fhir_engine.base_url
-    settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
-    return fhir_engine
 
 
 def archived(tmp_path: Path, loaded: Hospital) -> Capture:
