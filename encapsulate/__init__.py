@@ -70,13 +70,16 @@ def wrap(
     identity: InstanceIdentity,
     out_dir: Path,
     producer: Producer | None = None,
+    faces: int | None = None,
 ) -> list[WrittenInstance]:
     """Wrap one media file as DICOM in ``out_dir`` and describe what was written.
 
     The media type is sniffed from the content; its handler (see
     ``handlers``) chooses the object. The same ``identity`` always gives the
     same file(s), so a retry overwrites them with identical content. Nothing
-    is written unless everything succeeds.
+    is written unless everything succeeds. ``faces`` is what ``inspect_media``
+    found in a photo (``MediaInfo.faces``): given, the faces are not looked
+    for again.
     """
     path, out_dir = Path(path), Path(out_dir)
     if context.patient is None:
@@ -86,6 +89,13 @@ def wrap(
         )
     if not out_dir.is_dir():
         raise FileNotFoundError(f"output folder {out_dir} does not exist")
+    # Only photo inspectors count faces, so only photo wrappers are told.
+    known = {"faces": faces} if faces is not None else {}
     return wrapper(sniff_file(path))(
-        path, context=context, identity=identity, producer=producer or Producer(), out_dir=out_dir
+        path,
+        context=context,
+        identity=identity,
+        producer=producer or Producer(),
+        out_dir=out_dir,
+        **known,
     )

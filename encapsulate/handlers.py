@@ -6,6 +6,9 @@ of its own. Every handler pair has the same shape:
 
     inspect(path: Path) -> MediaInfo
     wrap(path: Path, *, context, identity, producer, out_dir) -> list[WrittenInstance]
+
+Photo wrappers also take ``faces``, the count their inspector put in
+``MediaInfo.faces``, so that a face found at inspection is not looked for again.
 """
 
 from __future__ import annotations

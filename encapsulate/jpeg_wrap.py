@@ -7,6 +7,7 @@ raster path instead (``raster_photo``).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -20,17 +21,27 @@ from encapsulate.media_info import MediaInfo
 from encapsulate.output_file import write_atomically
 from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
 from encapsulate.photo_pixels import from_camera_stream
-from encapsulate.privacy import FACE_DETECTION_SIDE, PrivacyPolicy, default_policy, privacy_flags
+from encapsulate.privacy import (
+    FACE_DETECTION_SIDE,
+    PrivacyPolicy,
+    count_faces,
+    default_policy,
+    privacy_flags,
+)
 from encapsulate.raster_photo import inspect_raster, wrap_raster
 from encapsulate.vl_photographic import build_photo_image
 from encapsulate.written import WrittenInstance
 
 
 def inspect_jpeg(path: Path) -> MediaInfo:
+    """The JPEG's structure and capture facts, and the faces in it."""
     try:
-        return read_camera_jpeg(path).info
+        jpeg = read_camera_jpeg(path)
     except NeedsDecoding:
         return inspect_raster(path)
+    preview = preview_pixels(jpeg)
+    faces = count_faces(preview) if preview is not None else None
+    return dataclasses.replace(jpeg.info, faces=faces)
 
 
 def preview_pixels(jpeg: CameraJpeg) -> np.ndarray | None:
@@ -56,8 +67,13 @@ def wrap_jpeg(
     producer: Producer,
     out_dir: Path,
     policy: PrivacyPolicy | None = None,
+    faces: int | None = None,
 ) -> list[WrittenInstance]:
-    """One image of the specialty's IOD (PS3.3 A.32.4 by default), ``<SOP Instance UID>.dcm``."""
+    """One image of the specialty's IOD (PS3.3 A.32.4 by default), ``<SOP Instance UID>.dcm``.
+
+    ``faces`` is what inspection found (``MediaInfo.faces``); without it the
+    faces are looked for here when the specialty's policy asks.
+    """
     try:
         jpeg = read_camera_jpeg(path)
     except NeedsDecoding:
@@ -68,10 +84,12 @@ def wrap_jpeg(
             producer=producer,
             out_dir=out_dir,
             policy=policy,
+            faces=faces,
         )
     pixels = pixel_stream(jpeg)
     policy = policy or default_policy(context.specialty)
-    flags = privacy_flags(policy, preview_pixels(jpeg) if policy.detect_faces else None)
+    looked_for = faces is not None or not policy.detect_faces
+    flags = privacy_flags(policy, None if looked_for else preview_pixels(jpeg), faces=faces)
     dataset = build_photo_image(
         pixels=from_camera_stream(pixels, camera_stream_size=len(jpeg.data)),
         info=jpeg.info,

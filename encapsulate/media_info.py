@@ -30,7 +30,8 @@ class MediaInfo:
     make: str | None
     model: str | None
     private_metadata: tuple[str, ...]
-    # Photos
+    # Photos; `faces`: frontal faces found at inspection (None: not looked for)
+    faces: int | None = None
     sof: str | None = None
     components: int | None = None
     subsampling: str | None = None

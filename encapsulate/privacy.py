@@ -124,11 +124,16 @@ def count_faces(pixels: np.ndarray) -> int | None:
     return len(faces)
 
 
-def privacy_flags(policy: PrivacyPolicy, pixels: np.ndarray | None) -> PrivacyFlags:
-    """Apply ``policy`` to one image (``pixels`` upright, 8 or 16 bit)."""
-    faces = None
+def privacy_flags(
+    policy: PrivacyPolicy, pixels: np.ndarray | None, *, faces: int | None = None
+) -> PrivacyFlags:
+    """Apply ``policy`` to one image (``pixels`` upright, 8 or 16 bit).
+
+    ``faces`` found at inspection saves looking again; without it the faces
+    are counted on ``pixels`` here.
+    """
     unchecked = False
-    if policy.detect_faces and pixels is not None:
+    if policy.detect_faces and faces is None and pixels is not None:
         faces = count_faces(pixels)
         # Without a detector a face cannot be ruled out: say YES rather than
         # let a research export treat the photo as anonymous.

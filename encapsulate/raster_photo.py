@@ -8,6 +8,7 @@ lossless, lossy becomes a high-quality DERIVED JPEG).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pydicom.uid import JPEGLSLossless
@@ -26,7 +27,7 @@ from encapsulate.iod_choice import (
 from encapsulate.media_info import MediaInfo
 from encapsulate.output_file import write_atomically
 from encapsulate.photo_pixels import encode_jpeg, encode_lossless
-from encapsulate.privacy import PrivacyPolicy, default_policy, privacy_flags
+from encapsulate.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
 from encapsulate.secondary_capture import build_secondary_capture
 from encapsulate.sniff import MediaType
 from encapsulate.vl_photographic import build_photo_image
@@ -42,7 +43,9 @@ _SOURCE_NAMES = {
 
 
 def inspect_raster(path: Path) -> MediaInfo:
-    return read_raster(path).info
+    """The image's structure and capture facts, and the faces in it."""
+    raster = read_raster(path)
+    return dataclasses.replace(raster.info, faces=count_faces(raster.pixels))
 
 
 def photo_iod(raster: RasterImage, context: CaptureContext) -> IodChoice:
@@ -62,13 +65,14 @@ def wrap_raster(
     producer: Producer,
     out_dir: Path,
     policy: PrivacyPolicy | None = None,
+    faces: int | None = None,
 ) -> list[WrittenInstance]:
     """One instance of the chosen IOD named ``<SOP Instance UID>.dcm``."""
     raster = read_raster(path)
     iod = photo_iod(raster, context)
     is_sc = iod is SECONDARY_CAPTURE
     flags = privacy_flags(
-        policy or default_policy(context.specialty, screenshot=is_sc), raster.pixels
+        policy or default_policy(context.specialty, screenshot=is_sc), raster.pixels, faces=faces
     )
     if is_sc:
         dataset = build_secondary_capture(

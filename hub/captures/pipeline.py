@@ -73,6 +73,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
                 identity=capture_identity(capture),
                 out_dir=instance_directory(capture.id),
                 producer=hub_producer(),
+                faces=(capture.media_info or {}).get("faces"),
             )
         if delivers(context.specialty, "original"):
             original_keep(capture)
