@@ -18,9 +18,7 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 import requests
 
 from tests.peers.ports import free_port
+from tests.peers.process import stop_process, wait_until_answers
 
 ENGINE_DIR = Path(__file__).resolve().parent / "fhir_engine"
 NODE_BINARY = os.environ.get("FHIR_ENGINE_NODE", "node")
@@ -112,41 +111,27 @@ class FhirEngine:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        stop_process(process, STOP_TIMEOUT)
 
     def restart(self) -> None:
         self.stop()
         self.start()
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        last_error = "no answer yet"
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                code = self._process.returncode
-                self._process = None
-                raise FhirEngineError(f"the FHIR engine exited with {code}\n{self.log_tail()}")
-            try:
-                response = requests.get(f"{self.url}/healthz", timeout=2)
-                if response.status_code == 200:
-                    return
-                last_error = f"/healthz answered {response.status_code}"
-            except requests.RequestException as exc:
-                last_error = type(exc).__name__
-            time.sleep(0.1)
-        self.stop()
-        raise FhirEngineError(
-            f"the FHIR engine did not answer on {self.url}/healthz within "
-            f"{START_TIMEOUT:.0f} s ({last_error})\n{self.log_tail()}"
-        )
+        assert self._process is not None
+        try:
+            wait_until_answers(
+                self._process,
+                f"{self.url}/healthz",
+                session=requests.Session(),
+                timeout=START_TIMEOUT,
+                name="the FHIR engine",
+                log_tail=self.log_tail,
+                error=FhirEngineError,
+            )
+        except FhirEngineError:
+            self.stop()
+            raise
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         if not self.log_path.exists():

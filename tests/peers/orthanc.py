@@ -13,15 +13,14 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 
 from tests.peers.ports import free_port
+from tests.peers.process import stop_process, wait_until_answers
 
 ORTHANC_BINARY = os.environ.get("ORTHANC_BINARY", "/usr/sbin/Orthanc")
 PLUGIN_DIR = Path(os.environ.get("ORTHANC_PLUGIN_DIR", "/usr/share/orthanc/plugins"))
@@ -128,41 +127,27 @@ class OrthancPeer:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        stop_process(process, STOP_TIMEOUT)
 
     def restart(self) -> None:
         self.stop()
         self.start()
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        last_error = "no answer yet"
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                code = self._process.returncode
-                self._process = None
-                raise OrthancPeerError(f"Orthanc exited with {code} on start\n{self.log_tail()}")
-            try:
-                response = self._session.get(f"{self.url}/system", timeout=2)
-                if response.status_code == 200:
-                    return
-                last_error = f"/system answered {response.status_code}"
-            except requests.RequestException as exc:
-                last_error = type(exc).__name__
-            time.sleep(0.1)
-        self.stop()
-        raise OrthancPeerError(
-            f"Orthanc did not answer on {self.url}/system within {START_TIMEOUT:.0f} s "
-            f"({last_error})\n{self.log_tail()}"
-        )
+        assert self._process is not None
+        try:
+            wait_until_answers(
+                self._process,
+                f"{self.url}/system",
+                session=self._session,
+                timeout=START_TIMEOUT,
+                name="Orthanc",
+                log_tail=self.log_tail,
+                error=OrthancPeerError,
+            )
+        except OrthancPeerError:
+            self.stop()
+            raise
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         parts = []
