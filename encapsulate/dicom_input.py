@@ -288,14 +288,4 @@ def wrap_dicom(
     reconcile(ds, context=context, producer=producer, modified_at=modified_at or datetime.now(UTC))
     sop_instance_uid = str(ds.SOPInstanceUID)
     target = write_atomically(ds, out_dir / f"{sop_instance_uid}.dcm")
-    return [
-        WrittenInstance(
-            path=target,
-            sop_class_uid=str(ds.SOPClassUID),
-            sop_instance_uid=sop_instance_uid,
-            series_instance_uid=str(ds.SeriesInstanceUID),
-            study_instance_uid=str(ds.StudyInstanceUID),
-            transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID),
-            derived=False,
-        )
-    ]
+    return [WrittenInstance.of(ds, target, derived=False)]

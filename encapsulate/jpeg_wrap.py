@@ -101,14 +101,4 @@ def wrap_jpeg(
         contribution="Wrapped a camera JPEG as DICOM",
     )
     target = write_atomically(dataset, out_dir / f"{identity.sop_instance_uid}.dcm")
-    return [
-        WrittenInstance(
-            path=target,
-            sop_class_uid=str(dataset.SOPClassUID),
-            sop_instance_uid=identity.sop_instance_uid,
-            series_instance_uid=identity.series_instance_uid,
-            study_instance_uid=identity.study_instance_uid,
-            transfer_syntax_uid=str(dataset.file_meta.TransferSyntaxUID),
-            derived=pixels.derived,
-        )
-    ]
+    return [WrittenInstance.of(dataset, target, derived=pixels.derived)]

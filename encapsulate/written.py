@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
 
 @dataclass(frozen=True)
 class WrittenInstance:
@@ -17,3 +19,16 @@ class WrittenInstance:
     study_instance_uid: str
     transfer_syntax_uid: str
     derived: bool
+
+    @classmethod
+    def of(cls, dataset: Dataset, path: Path, *, derived: bool) -> WrittenInstance:
+        """What was written at `path`, as `dataset` says it."""
+        return cls(
+            path=path,
+            sop_class_uid=str(dataset.SOPClassUID),
+            sop_instance_uid=str(dataset.SOPInstanceUID),
+            series_instance_uid=str(dataset.SeriesInstanceUID),
+            study_instance_uid=str(dataset.StudyInstanceUID),
+            transfer_syntax_uid=str(dataset.file_meta.TransferSyntaxUID),
+            derived=derived,
+        )
