@@ -92,10 +92,9 @@ def test_format_becomes_valid_dicom(tmp_path: Path, case: str) -> None:
     elif lossless:
         assert np.array_equal(decoded, reference)
     else:
-        # pydicom returns RGB for YBR_FULL_422 JPEG (its as_rgb default). A CMYK
-        # source's converted noise costs ~1 dB more at quality 98 (44.2 dB measured):
-        # an open point, not a pass at 45 (see the report).
-        assert psnr(decoded, reference) >= (44 if case == "cmyk-jpeg" else 45)
+        # pydicom returns RGB for YBR_FULL_422 JPEG (its as_rgb default). The
+        # CMYK source keeps its noise through the conversion: the hardest case.
+        assert psnr(decoded, reference) >= 45
 
 
 def test_grey16_keeps_its_bits(tmp_path: Path) -> None:
