@@ -6,6 +6,7 @@ and owner, XMP, text chunks), so the tests can prove none of it reaches DICOM.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import struct
 import zipfile
@@ -17,6 +18,13 @@ import pillow_heif
 from PIL import Image, PngImagePlugin
 
 from tests.media import OWNER, SERIAL, exif_block, make_jpeg, picture
+
+# A real photograph of a face: the portrait of mahotas' author that the mahotas
+# wheel ships (MIT licence) for its demos, 300 x 377 pixels, the face at about
+# x 7-204, y 84-281. Read from the installed package: nothing is downloaded.
+FACE_PHOTO = ("mahotas", "demos/data/luispedro.jpg")
+# A strip of that photo below the chin: shirt and neck, no face.
+NO_FACE_BOX = (0, 290, 300, 377)
 
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
 
@@ -64,6 +72,56 @@ def make_heic(path: Path) -> Path:
 
 def make_cmyk_jpeg(path: Path) -> Path:
     picture(96, 64).convert("CMYK").save(path, quality=95)
+    return Path(path)
+
+
+def face_photo() -> Image.Image:
+    """The real face photograph, RGB (see FACE_PHOTO); mahotas is a pinned test dependency."""
+    package, name = FACE_PHOTO
+    spec = importlib.util.find_spec(package)  # found, not imported: no C extension loads
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{package} is not installed (requirements.txt pins it for this photo)")
+    with Image.open(Path(spec.submodule_search_locations[0]) / name) as image:
+        return image.convert("RGB")
+
+
+def make_face_photo(
+    path: Path,
+    *,
+    scale: int = 1,
+    orientation: int = 1,
+    box: tuple[int, int, int, int] | None = None,
+) -> Path:
+    """The face photograph as a phone would store it, with EXIF (GPS, serial) and XMP.
+
+    ``box`` crops it first (``NO_FACE_BOX``: no face left); ``scale`` enlarges
+    it to a phone's size; ``orientation`` stores it turned, with the EXIF
+    orientation that makes it upright again. The format follows ``path``'s
+    extension (.jpg or .png).
+    """
+    image = face_photo()
+    if box is not None:
+        image = image.crop(box)
+    if scale != 1:
+        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
+    # Stored turned so that applying ``orientation`` gives the upright photo back.
+    undo = {
+        1: None,
+        3: Image.Transpose.ROTATE_180,
+        6: Image.Transpose.ROTATE_90,
+        8: Image.Transpose.ROTATE_270,
+    }
+    if orientation not in undo:
+        raise ValueError(f"orientation {orientation} is not made here")
+    if undo[orientation] is not None:
+        image = image.transpose(undo[orientation])
+    exif = exif_block(orientation=orientation, gps=True, serial=True, thumbnail=None)
+    if Path(path).suffix.lower() == ".png":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+        image.save(path, pnginfo=info, exif=exif[6:])  # eXIf holds the TIFF structure only
+    else:
+        image.save(path, quality=92, exif=exif, xmp=XMP)  # APP1 keeps the "Exif" header
     return Path(path)
 
 
