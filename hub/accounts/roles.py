@@ -13,6 +13,22 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything, including users and settings in the admin
 
 
+# Operators see everything in the admin and reconcile captures (a change of a
+# capture); they never delete, and they manage no users.
+ROLE_PERMISSIONS: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.OPERATOR: (
+        ("captures", "view_capture"),
+        ("captures", "change_capture"),
+        ("captures", "view_dicominstance"),
+        ("captures", "view_originaldocument"),
+        ("delivery", "view_delivery"),
+        ("delivery", "view_withdrawal"),
+        ("audit", "view_auditevent"),
+        ("matching", "view_studyassignment"),
+    ),
+}
+
+
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
     if not user.is_authenticated:
         return set()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from hub.accounts.roles import Role
+from hub.accounts.roles import ROLE_PERMISSIONS, Role
 
 
 @transaction.atomic
@@ -29,5 +29,19 @@ def user_create_or_update(
     elif not user.has_usable_password():
         user.set_unusable_password()
     user.save()
-    user.groups.set([Group.objects.get_or_create(name=role.value)[0]])
+    group, _ = Group.objects.get_or_create(name=role.value)
+    group.permissions.set(role_permissions(role))
+    user.groups.set([group])
     return user
+
+
+def role_permissions(role: Role) -> list[Permission]:
+    """What a role may do in the admin (superusers, the admins, may do all)."""
+    wanted = ROLE_PERMISSIONS.get(role, ())
+    found = list(
+        Permission.objects.filter(
+            content_type__app_label__in={app for app, _ in wanted},
+            codename__in={codename for _, codename in wanted},
+        ).select_related("content_type")
+    )
+    return [p for p in found if (p.content_type.app_label, p.codename) in wanted]

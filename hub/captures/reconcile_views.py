@@ -65,7 +65,9 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
     capture = get_object_or_404(Capture, id=capture_id)
     context_form = ContextForm(initial={"context": json.dumps(capture.context, indent=2)})
     reject_form = RejectForm()
-    if request.method == "POST":
+    if request.method == "POST" and not request.user.has_perm("captures.change_capture"):
+        messages.error(request, "your role may look at captures but not change them")
+    elif request.method == "POST":
         action = request.POST.get("action")
         try:
             if action in ("reassign", "correct"):
