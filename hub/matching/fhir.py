@@ -24,7 +24,16 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
 from urllib3.exceptions import NewConnectionError
 
-from hub.matching.fhir_auth import BasicAuth, BearerAuth, FhirAuth
+from hub.matching.fhir_auth import (
+    SMART_ALGORITHMS,
+    SMART_DEFAULT_SCOPE,
+    BasicAuth,
+    BearerAuth,
+    FhirAuth,
+    RenewableAuth,
+    SmartBackendAuth,
+    SmartKeyError,
+)
 from hub.matching.fhir_models import (
     EncounterRecord,
     OrderRecord,
@@ -245,18 +254,36 @@ class FhirClient:
         A non-idempotent POST is retried only when the request cannot have
         reached the server (connection refused, 429): after a read timeout or
         a 5xx it may have been applied, and a blind repeat would duplicate it.
+        A 401 with renewable credentials (SMART) is sent once more at once
+        with fresh ones: the token may have expired or been revoked early.
         """
         headers = {"Content-Type": FHIR_JSON} if body is not None else {}
-        request = self._session.prepare_request(
-            requests.Request(method, url, params=params, data=body, headers=headers)
-        )
+
+        def prepare() -> requests.PreparedRequest:
+            # Attaching SMART credentials may fetch a token (FhirError, FhirUnavailable).
+            return self._session.prepare_request(
+                requests.Request(method, url, params=params, data=body, headers=headers)
+            )
+
+        request = prepare()
         what = _describe(request)
+        renewed = False
         for attempt in range(self.retries + 1):
             wait = None
             try:
                 # A redirect would turn a POST into a GET and may point at
                 # another host: a wrong HUB_FHIR_URL is reported, not followed.
                 response = self._session.send(request, timeout=self.timeout, allow_redirects=False)
+                if (
+                    response.status_code == 401
+                    and not renewed
+                    and self._forget_credentials(request)
+                ):
+                    renewed = True  # the server refused the request: resending is safe
+                    request = prepare()
+                    response = self._session.send(
+                        request, timeout=self.timeout, allow_redirects=False
+                    )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason = f"{what}: {type(exc).__name__}"
                 retryable = idempotent or _never_sent(exc)
@@ -276,6 +303,10 @@ class FhirClient:
             time.sleep(self._delay(attempt, wait))
         raise AssertionError("unreachable")
 
+    def _forget_credentials(self, request: requests.PreparedRequest) -> bool:
+        auth = self._session.auth
+        return isinstance(auth, RenewableAuth) and auth.forget(request)
+
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         delay = min(self.max_backoff, self.backoff * 2**attempt)
         # Jitter keeps many workers from hammering a recovering server in step.
@@ -288,9 +319,9 @@ class FhirClient:
 def fhir_client_from_settings() -> FhirClient | None:
     """The client for the configured EMR, or None when HUB_FHIR_URL is empty.
 
-    SMART Backend Services (HUB_FHIR_SMART_*) needs a signed JWT (RS384);
-    its signer (PyJWT with cryptography) is not installed, so those settings
-    are refused rather than ignored.
+    Credentials: HUB_FHIR_TOKEN (bearer), HUB_FHIR_USERNAME/PASSWORD (basic)
+    or HUB_FHIR_SMART_* (SMART Backend Services), one kind at most. Anything
+    missing, contradictory or unreadable is ImproperlyConfigured at start-up.
     """
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
@@ -301,22 +332,93 @@ def fhir_client_from_settings() -> FhirClient | None:
     token = getattr(settings, "HUB_FHIR_TOKEN", None)
     username = getattr(settings, "HUB_FHIR_USERNAME", None)
     password = getattr(settings, "HUB_FHIR_PASSWORD", None)
-    if getattr(settings, "HUB_FHIR_SMART_CLIENT_ID", None):
+    smart_client_id = getattr(settings, "HUB_FHIR_SMART_CLIENT_ID", None)
+    if smart_client_id and (token or username):
         raise ImproperlyConfigured(
-            "HUB_FHIR_SMART_CLIENT_ID is set but SMART Backend Services is not available "
-            "in this build; use HUB_FHIR_TOKEN or HUB_FHIR_USERNAME/HUB_FHIR_PASSWORD"
+            "set HUB_FHIR_SMART_CLIENT_ID or HUB_FHIR_TOKEN or HUB_FHIR_USERNAME, "
+            "one kind of credentials only"
         )
     if token and username:
         raise ImproperlyConfigured("set HUB_FHIR_TOKEN or HUB_FHIR_USERNAME, not both")
+    read_timeout = float(getattr(settings, "HUB_FHIR_TIMEOUT", 30.0))
+    timeout = (min(5.0, read_timeout), read_timeout)
+    if not smart_client_id:
+        _refuse_stray_smart_settings(settings)
     auth: FhirAuth | None = None
-    if token:
+    if smart_client_id:
+        auth = _smart_auth_from_settings(settings, smart_client_id, timeout)
+    elif token:
         auth = BearerAuth(token)
     elif username:
         if not password:
             raise ImproperlyConfigured("HUB_FHIR_USERNAME needs HUB_FHIR_PASSWORD")
         auth = BasicAuth(username, password)
-    read_timeout = float(getattr(settings, "HUB_FHIR_TIMEOUT", 30.0))
-    return FhirClient(url, auth=auth, timeout=(min(5.0, read_timeout), read_timeout))
+    return FhirClient(url, auth=auth, timeout=timeout)
+
+
+_SMART_REQUIRED = (
+    "HUB_FHIR_SMART_TOKEN_URL",
+    "HUB_FHIR_SMART_PRIVATE_KEY_PATH",
+    "HUB_FHIR_SMART_KEY_ID",
+)
+
+
+def _smart_auth_from_settings(
+    settings: Any, client_id: str, timeout: tuple[float, float]
+) -> SmartBackendAuth:
+    """SmartBackendAuth from HUB_FHIR_SMART_*; the key file is read and checked now."""
+    from pathlib import Path
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    missing = [name for name in _SMART_REQUIRED if not getattr(settings, name, None)]
+    if missing:
+        raise ImproperlyConfigured(
+            f"HUB_FHIR_SMART_CLIENT_ID (SMART Backend Services) also needs {', '.join(missing)}"
+        )
+    token_url = settings.HUB_FHIR_SMART_TOKEN_URL
+    if not token_url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"HUB_FHIR_SMART_TOKEN_URL={token_url!r} must be an http:// or https:// URL"
+        )
+    algorithm = getattr(settings, "HUB_FHIR_SMART_ALGORITHM", None) or "RS384"
+    if algorithm not in SMART_ALGORITHMS:
+        raise ImproperlyConfigured(
+            f"HUB_FHIR_SMART_ALGORITHM={algorithm!r} must be one of {', '.join(SMART_ALGORITHMS)}"
+        )
+    key_path = Path(settings.HUB_FHIR_SMART_PRIVATE_KEY_PATH).expanduser()
+    try:
+        pem = key_path.read_bytes()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r} cannot be read: "
+            f"{exc.strerror or type(exc).__name__}"
+        ) from None
+    try:
+        return SmartBackendAuth(
+            client_id,
+            token_url,
+            pem,
+            key_id=settings.HUB_FHIR_SMART_KEY_ID,
+            scope=getattr(settings, "HUB_FHIR_SMART_SCOPE", None) or SMART_DEFAULT_SCOPE,
+            algorithm=algorithm,
+            timeout=timeout,
+        )
+    except SmartKeyError as exc:
+        raise ImproperlyConfigured(
+            f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r}: {exc}"
+        ) from None
+
+
+def _refuse_stray_smart_settings(settings: Any) -> None:
+    """SMART settings without a client id are a half-done configuration, not ignored."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    stray = [name for name in _SMART_REQUIRED if getattr(settings, name, None)]
+    if stray:
+        raise ImproperlyConfigured(
+            f"{', '.join(stray)} set but HUB_FHIR_SMART_CLIENT_ID is not; set it or unset them"
+        )
 
 
 def _escape(value: str) -> str:

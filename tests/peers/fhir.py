@@ -10,6 +10,11 @@ its side.
 The engine picks a free loopback port when it is created and keeps it across
 stop/start, so a test can take the EMR away and bring it back on the same
 address (its memory is lost on stop).
+
+With `smart=SmartRegistration(...)` it is also a SMART Backend Services
+authorization server (its `token_url`) that verifies the client's signed
+assertions against the registered public keys and then wants one of the
+access tokens it issued on every FHIR request.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from tests.peers.ports import free_port
 from tests.peers.process import stop_process, wait_until_answers
@@ -31,6 +39,7 @@ from tests.peers.process import stop_process, wait_until_answers
 ENGINE_DIR = Path(__file__).resolve().parent / "fhir_engine"
 NODE_BINARY = os.environ.get("FHIR_ENGINE_NODE", "node")
 BASE_PATH = "/fhir/R4"
+TOKEN_PATH = "/auth/token"
 
 # Indexing the R4 definitions takes one to two seconds; npm ci about five.
 START_TIMEOUT = 30.0
@@ -43,11 +52,40 @@ class FhirEngineError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class SmartRegistration:
+    """A backend-services client as the EMR knows it: its id and public keys.
+
+    `jwks` is a JWK Set (`{"keys": [...]}`, each key with its `kid`, see
+    `public_jwk`); tokens live `expires_in` seconds; `scopes`, when given, are
+    the only ones granted (others: invalid_scope).
+    """
+
+    client_id: str
+    jwks: Mapping[str, Any]
+    expires_in: int = 300
+    scopes: tuple[str, ...] | None = None
+
+
+def public_jwk(private_key: Any, kid: str) -> dict[str, Any]:
+    """The public half of an RSA (RS384) or P-384 (ES384) key as a JWK with `kid` and `alg`."""
+    public = private_key.public_key()
+    if hasattr(public, "curve"):
+        jwk = ECAlgorithm.to_jwk(public, as_dict=True)
+        alg = "ES384"
+    else:
+        jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
+        alg = "RS384"
+    return {**jwk, "kid": kid, "alg": alg, "use": "sig"}
+
+
 class FhirEngine:
     """One Node process running Medplum's engine, its log under `workdir`.
 
     With `token` the engine requires `Authorization: Bearer <token>`; with
     `basic` (user, password) it requires HTTP basic auth; with both, either.
+    With `smart` it also accepts the access tokens its token endpoint issued
+    (`token`, made up when not given, stays for the helpers here).
     """
 
     def __init__(
@@ -56,10 +94,14 @@ class FhirEngine:
         *,
         token: str | None = None,
         basic: tuple[str, str] | None = None,
+        smart: SmartRegistration | None = None,
     ) -> None:
         self.workdir = Path(workdir)
+        if smart and not token and not basic:
+            token = "fixtures-" + secrets.token_hex(16)
         self.token = token
         self.basic = basic
+        self.smart = smart
         self.port = free_port()
         self.log_path = self.workdir / "fhir-engine.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -81,6 +123,11 @@ class FhirEngine:
         return f"{self.url}{BASE_PATH}"
 
     @property
+    def token_url(self) -> str:
+        """The SMART token endpoint (the `aud` its client assertions must carry)."""
+        return f"{self.url}{TOKEN_PATH}"
+
+    @property
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -92,12 +139,21 @@ class FhirEngine:
         self.workdir.mkdir(parents=True, exist_ok=True)
         ensure_installed()
         env = {**os.environ, "FHIR_ENGINE_PORT": str(self.port)}
-        env.pop("FHIR_ENGINE_TOKEN", None)
-        env.pop("FHIR_ENGINE_BASIC", None)
+        for name in list(env):
+            if name.startswith(("FHIR_ENGINE_TOKEN", "FHIR_ENGINE_BASIC", "FHIR_ENGINE_SMART_")):
+                del env[name]
         if self.token:
             env["FHIR_ENGINE_TOKEN"] = self.token
         if self.basic:
             env["FHIR_ENGINE_BASIC"] = ":".join(self.basic)
+        if self.smart:
+            jwks_path = self.workdir / "smart-jwks.json"
+            jwks_path.write_text(json.dumps(self.smart.jwks))
+            env["FHIR_ENGINE_SMART_JWKS"] = str(jwks_path)
+            env["FHIR_ENGINE_SMART_CLIENT_ID"] = self.smart.client_id
+            env["FHIR_ENGINE_SMART_EXPIRES_IN"] = str(self.smart.expires_in)
+            if self.smart.scopes is not None:
+                env["FHIR_ENGINE_SMART_SCOPES"] = " ".join(self.smart.scopes)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [NODE_BINARY, str(ENGINE_DIR / "server.mjs")],
@@ -169,12 +225,42 @@ class FhirEngine:
             references.append(f"{type_}/{id_}")
         return references
 
-    def fail_next(self, count: int, *, status: int = 503, retry_after: int | None = None) -> None:
-        """Make the next `count` FHIR requests answer `status` without reaching the engine."""
-        params: dict[str, int] = {"status": status, "count": count}
+    def fail_next(
+        self,
+        count: int,
+        *,
+        status: int = 503,
+        retry_after: int | None = None,
+        target: str = "fhir",
+    ) -> None:
+        """Make the next `count` FHIR requests answer `status` without reaching the engine.
+
+        `target="token"`: the next token requests instead (SMART mode).
+        """
+        params: dict[str, int | str] = {"status": status, "count": count, "target": target}
         if retry_after is not None:
             params["retryAfter"] = retry_after
         response = self._session.post(f"{self.url}/_control/fail", params=params, timeout=10)
+        response.raise_for_status()
+
+    # SMART mode
+
+    def smart_stats(self) -> dict[str, int]:
+        """Counters: tokenRequests, tokensIssued, tokenRefusals, fhirRefusals (401s)."""
+        response = self._session.get(f"{self.url}/_control/smart", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is refused from now on (expired, revoked)."""
+        response = self._session.post(f"{self.url}/_control/smart/expire", timeout=10)
+        response.raise_for_status()
+
+    def set_token_lifetime(self, seconds: int) -> None:
+        """The expires_in of the tokens issued from now on."""
+        response = self._session.post(
+            f"{self.url}/_control/smart/config", params={"expiresIn": seconds}, timeout=10
+        )
         response.raise_for_status()
 
     def read(self, reference: str) -> dict[str, Any]:
@@ -235,10 +321,14 @@ def ensure_installed() -> None:
 
 @contextlib.contextmanager
 def running_fhir_engine(
-    workdir: Path, *, token: str | None = None, basic: tuple[str, str] | None = None
+    workdir: Path,
+    *,
+    token: str | None = None,
+    basic: tuple[str, str] | None = None,
+    smart: SmartRegistration | None = None,
 ) -> Iterator[FhirEngine]:
     """A FHIR engine started in `workdir` for the duration of the block."""
-    engine = FhirEngine(workdir, token=token, basic=basic)
+    engine = FhirEngine(workdir, token=token, basic=basic, smart=smart)
     engine.start()
     try:
         yield engine
