@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -72,7 +73,7 @@ def capture_receive(
     if idempotency_key:
         earlier = Capture.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
         if earlier is not None:
-            return _replay(earlier, upload)
+            return _replay(earlier, _sha256(upload.chunks))
 
     try:
         context = parse_context(context_data)
@@ -116,12 +117,20 @@ def capture_receive(
         earlier = Capture.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
         if earlier is None:
             raise
-        return _replay(earlier, upload)
+        return _replay(earlier, stored.sha256)
     return Received(capture=capture, created=True)
 
 
-def _replay(earlier: Capture, upload: Upload) -> Received:
-    if earlier.original_size != upload.size:
+def _sha256(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _replay(earlier: Capture, sha256: str) -> Received:
+    """The first capture for a retried upload, if the content is the same."""
+    if earlier.original_sha256 != sha256:
         raise CaptureRefused(
             "this Idempotency-Key was already used for a different file; "
             "use a new key for a new capture",

@@ -90,10 +90,12 @@ def test_idempotency_key_reused_for_another_file_is_refused(
     capturer_client: APIClient, photo: bytes
 ) -> None:
     post(capturer_client, photo, **{"Idempotency-Key": "k-2"})
-    other = post(capturer_client, photo + b"\0", **{"Idempotency-Key": "k-2"})
+    longer = post(capturer_client, photo + b"\0", **{"Idempotency-Key": "k-2"})
+    same_size = post(capturer_client, photo[:-3] + b"\x00\xff\xd9", **{"Idempotency-Key": "k-2"})
 
-    assert other.status_code == 422
-    assert "Idempotency-Key" in other.json()["file"][0]
+    assert longer.status_code == same_size.status_code == 422
+    assert "Idempotency-Key" in longer.json()["file"][0]
+    assert Capture.objects.count() == 1
 
 
 @pytest.mark.parametrize(
