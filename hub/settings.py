@@ -228,7 +228,15 @@ HUB_FHIR_MRN_SYSTEM = env_optional("HUB_FHIR_MRN_SYSTEM")
 HUB_FHIR_TOKEN = env_optional("HUB_FHIR_TOKEN")
 HUB_FHIR_USERNAME = env_optional("HUB_FHIR_USERNAME")
 HUB_FHIR_PASSWORD = env_optional("HUB_FHIR_PASSWORD")
+# SMART Backend Services (client_credentials with a signed JWT): the client id
+# the EMR registered, its token endpoint, the hub's private key (PEM) and the
+# kid of its public key there. Checked when the FHIR client is built.
 HUB_FHIR_SMART_CLIENT_ID = env_optional("HUB_FHIR_SMART_CLIENT_ID")
+HUB_FHIR_SMART_TOKEN_URL = env_optional("HUB_FHIR_SMART_TOKEN_URL")
+HUB_FHIR_SMART_PRIVATE_KEY_PATH = env_optional("HUB_FHIR_SMART_PRIVATE_KEY_PATH")
+HUB_FHIR_SMART_KEY_ID = env_optional("HUB_FHIR_SMART_KEY_ID")
+HUB_FHIR_SMART_SCOPE = env_optional("HUB_FHIR_SMART_SCOPE")
+HUB_FHIR_SMART_ALGORITHM = env_str("HUB_FHIR_SMART_ALGORITHM", "RS384")
 HUB_FHIR_TIMEOUT = env_float("HUB_FHIR_TIMEOUT", 30.0, minimum=1.0)
 HUB_FHIR_WRITEBACK = env_str("HUB_FHIR_WRITEBACK", "documentreference")
 if HUB_FHIR_WRITEBACK not in ("off", "documentreference", "media"):

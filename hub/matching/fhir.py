@@ -12,8 +12,10 @@ Python.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -356,6 +358,9 @@ def fhir_client_from_settings() -> FhirClient | None:
     return FhirClient(url, auth=auth, timeout=timeout)
 
 
+_smart_lock = threading.Lock()
+_smart_auth: dict[tuple[Any, ...], SmartBackendAuth] = {}
+
 _SMART_REQUIRED = (
     "HUB_FHIR_SMART_TOKEN_URL",
     "HUB_FHIR_SMART_PRIVATE_KEY_PATH",
@@ -394,20 +399,31 @@ def _smart_auth_from_settings(
             f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r} cannot be read: "
             f"{exc.strerror or type(exc).__name__}"
         ) from None
-    try:
-        return SmartBackendAuth(
-            client_id,
-            token_url,
-            pem,
-            key_id=settings.HUB_FHIR_SMART_KEY_ID,
-            scope=getattr(settings, "HUB_FHIR_SMART_SCOPE", None) or SMART_DEFAULT_SCOPE,
-            algorithm=algorithm,
-            timeout=timeout,
-        )
-    except SmartKeyError as exc:
-        raise ImproperlyConfigured(
-            f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r}: {exc}"
-        ) from None
+    key_id = settings.HUB_FHIR_SMART_KEY_ID
+    scope = getattr(settings, "HUB_FHIR_SMART_SCOPE", None) or SMART_DEFAULT_SCOPE
+    # A client is built per look-up; its token is not: one auth per configuration.
+    config = (client_id, token_url, hashlib.sha256(pem).digest(), key_id, scope, algorithm, timeout)
+    with _smart_lock:
+        cached = _smart_auth.get(config)
+        if cached is not None:
+            return cached
+        try:
+            auth = SmartBackendAuth(
+                client_id,
+                token_url,
+                pem,
+                key_id=key_id,
+                scope=scope,
+                algorithm=algorithm,
+                timeout=timeout,
+            )
+        except SmartKeyError as exc:
+            raise ImproperlyConfigured(
+                f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r}: {exc}"
+            ) from None
+        _smart_auth.clear()  # the configuration changed (a new key): drop the old one
+        _smart_auth[config] = auth
+        return auth
 
 
 def _refuse_stray_smart_settings(settings: Any) -> None:
