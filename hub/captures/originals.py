@@ -14,7 +14,8 @@ from pathlib import Path
 from django.conf import settings
 
 from encapsulate import Specialty
-from encapsulate.xds_original import EXTENSIONS, scrubbed_original
+from encapsulate.sniff import MediaType
+from encapsulate.xds_original import EXTENSIONS, write_scrubbed_original
 from hub.captures.models import Capture, OriginalDocument
 from hub.captures.storage import data_path, file_sha256, fsync_directory, instance_directory
 
@@ -24,18 +25,24 @@ def delivers(specialty: Specialty, what: str) -> bool:
     return what in settings.HUB_ORIGINALS_BY_SPECIALTY[specialty.value]
 
 
-def _write(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+def _scrub_to(source: Path, directory: Path) -> tuple[MediaType, Path]:
+    """Scrubs `source` into `directory` as original.<ext>, atomically; the type and path.
+
+    Streamed to a temporary file (a video may be gigabytes), synced, then renamed.
+    """
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        media_type = write_scrubbed_original(source, Path(temp))
+        with Path(temp).open("rb") as written:
+            os.fsync(written.fileno())
+        path = directory / f"original{EXTENSIONS[media_type]}"
         Path(temp).replace(path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    fsync_directory(directory)
+    return media_type, path
 
 
 def original_keep(capture: Capture) -> OriginalDocument:
@@ -43,15 +50,13 @@ def original_keep(capture: Capture) -> OriginalDocument:
 
     Raises UnsupportedMediaError for a type whose metadata cannot be removed.
     """
-    media_type, data = scrubbed_original(data_path(capture.original_path))
-    path = instance_directory(capture.id) / f"original{EXTENSIONS[media_type]}"
-    _write(path, data)
+    media_type, path = _scrub_to(data_path(capture.original_path), instance_directory(capture.id))
     document, _ = OriginalDocument.objects.update_or_create(
         capture=capture,
         defaults={
             "path": str(path.relative_to(settings.HUB_DATA_DIR)),
             "mime_type": media_type.value,
-            "size": len(data),
+            "size": path.stat().st_size,
             "sha256": file_sha256(path),
         },
     )
