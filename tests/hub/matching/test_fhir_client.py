@@ -425,8 +425,8 @@ def test_client_from_settings_without_url_is_none(settings: Settings) -> None:
     assert fhir_client_from_settings() is None
 
 
-def test_smart_settings_are_refused_not_ignored(settings: Settings) -> None:
+def test_incomplete_smart_settings_are_refused_not_ignored(settings: Settings) -> None:
     settings.HUB_FHIR_URL = "https://emr.example/fhir/R4"
-    settings.HUB_FHIR_SMART_CLIENT_ID = "hub"
+    settings.HUB_FHIR_SMART_CLIENT_ID = "hub"  # without token URL, key and key id
     with pytest.raises(ImproperlyConfigured, match="SMART"):
         fhir_client_from_settings()
