@@ -207,6 +207,9 @@ HUB_ORIGINALS_BY_SPECIALTY = parse_originals_policy("HUB_ORIGINALS", HUB_ORIGINA
 # An MHD Document Recipient (its FHIR base) for originals with XDS metadata.
 HUB_MHD_URL = env_url("HUB_MHD_URL")
 HUB_MHD_TOKEN = env_optional("HUB_MHD_TOKEN")
+# Originals up to this size travel inside the ITI-65 bundle; larger ones are
+# stored first as a Binary streamed from disk.
+HUB_MHD_INLINE_MAX_BYTES = env_int("HUB_MHD_INLINE_MAX_BYTES", 8 * 1024 * 1024, minimum=0)
 HUB_XDS_SOURCE_ID = env_optional("HUB_XDS_SOURCE_ID")
 HUB_XDS_ASSIGNING_AUTHORITIES = parse_pairs(
     "HUB_XDS_ASSIGNING_AUTHORITIES", env_str("HUB_XDS_ASSIGNING_AUTHORITIES", "")

@@ -49,30 +49,31 @@ class MhdSender:
             sop_instance_uid=capture.sop_instance_uid,
         )
         policy = xds_policy()
+        auth = BearerAuth(settings.HUB_MHD_TOKEN) if settings.HUB_MHD_TOKEN else None
+        timeout = (5.0, settings.HUB_STOWRS_TIMEOUT)
         try:
-            entry = describe_original(
-                path,
-                context=parse_context(capture.context),
-                media_info=inspect_media(path),
-                identity=identity,
-                policy=policy,
-            )
-            references = (capture.match_report or {}).get("references") or {}
-            bundle = mhd_provide_bundle(
-                entry,
-                policy=policy,
-                data=path.read_bytes(),
-                patient_reference=references.get("patient"),
-            )
+            with FhirClient(self.url, auth=auth, timeout=timeout) as client:
+                entry = describe_original(
+                    path,
+                    context=parse_context(capture.context),
+                    media_info=inspect_media(path),
+                    identity=identity,
+                    policy=policy,
+                )
+                references = (capture.match_report or {}).get("references") or {}
+                # Small originals travel inside the bundle; large ones (video) are
+                # stored first as a Binary streamed from disk, and referenced.
+                if document.size <= settings.HUB_MHD_INLINE_MAX_BYTES:
+                    content = {"data": path.read_bytes()}
+                else:
+                    content = {"attachment_url": client.create_binary(path, document.mime_type)}
+                bundle = mhd_provide_bundle(
+                    entry, policy=policy, patient_reference=references.get("patient"), **content
+                )
+                created = client.transaction(bundle)
         except EncapsulateError as error:
             reason = f"the XDS metadata cannot be made: {error.reason}"
             raise DeliveryError(reason, transient=False) from None
-        auth = BearerAuth(settings.HUB_MHD_TOKEN) if settings.HUB_MHD_TOKEN else None
-        try:
-            with FhirClient(
-                self.url, auth=auth, timeout=(5.0, settings.HUB_STOWRS_TIMEOUT)
-            ) as client:
-                created = client.transaction(bundle)
         except FhirUnavailable as error:
             raise DeliveryError(f"MHD recipient: {error.reason}", transient=True) from None
         except FhirError as error:

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
-from hub.matching.fhir import fhir_client_from_settings
+from hub.matching.fhir_settings import fhir_client_from_settings
 from hub.matching.worklist import worklist_client_from_settings
 
 

@@ -12,14 +12,15 @@ Python.
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import json
 import random
 import re
-import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from fhir.resources.R4B.bundle import Bundle
@@ -27,15 +28,10 @@ from fhir.resources.R4B.resource import Resource
 from urllib3.exceptions import NewConnectionError
 
 from hub.matching.fhir_auth import (
-    SMART_ALGORITHMS,
-    SMART_DEFAULT_SCOPE,
-    BasicAuth,
-    BearerAuth,
     FhirAuth,
     RenewableAuth,
-    SmartBackendAuth,
-    SmartKeyError,
 )
+from hub.matching.fhir_errors import FhirError, FhirUnavailable, safe_url
 from hub.matching.fhir_models import (
     EncounterRecord,
     OrderRecord,
@@ -50,26 +46,6 @@ from hub.matching.fhir_models import (
 FHIR_JSON = "application/fhir+json"
 # R4 datatypes.html#id: the logical id's alphabet; anything else never reaches a URL.
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
-
-
-class FhirFailure(Exception):
-    """A FHIR exchange that did not succeed; `reason` is safe to show an operator."""
-
-    transient = False
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class FhirError(FhirFailure):
-    """Permanent: the server refused the request (4xx) or sent an invalid resource."""
-
-
-class FhirUnavailable(FhirFailure):
-    """Transient: no usable answer after the client's retries; try again later."""
-
-    transient = True
 
 
 class FhirClient:
@@ -171,6 +147,31 @@ class FhirClient:
             return str(created.id)
         return _reference_from_location(response.headers.get("Location", "")).split("/")[1]
 
+    def create_binary(self, path: Path, content_type: str) -> str:
+        """A Binary (R4 binary.html) holding a file of any size; returns `Binary/id`.
+
+        The JSON body is streamed, the file base64-encoded piece by piece, so
+        memory stays flat for a video of gigabytes. The answer is read for its
+        Location only: a server that echoes the resource would echo the bytes.
+        """
+
+        def body() -> Iterator[bytes]:
+            yield b'{"resourceType":"Binary","contentType":' + json.dumps(content_type).encode()
+            yield b',"data":"'
+            with path.open("rb") as source:
+                # A multiple of 3 bytes encodes without padding, so the pieces join.
+                while piece := source.read(3 * 1024 * 1024):
+                    yield base64.b64encode(piece)
+            yield b'"}'
+
+        response = self._send("POST", f"{self.base_url}/Binary", body=body, idempotent=False)
+        if response.status_code >= 400:
+            raise FhirError(f"storing a Binary was refused ({response.status_code})")
+        reference = _reference_from_location(response.headers.get("Location", ""))
+        if not reference.startswith("Binary/"):
+            raise FhirError("the server stored the Binary but did not say where (no Location)")
+        return reference
+
     def transaction(self, bundle: Bundle | Mapping[str, Any]) -> list[str]:
         """Post a transaction Bundle (R4 http.html#transaction); return `Type/id` per entry.
 
@@ -224,7 +225,7 @@ class FhirClient:
         # The credentials go with every request: never follow a link elsewhere.
         base, link = urlsplit(self.base_url), urlsplit(url)
         if (base.scheme, base.netloc) != (link.scheme, link.netloc):
-            raise FhirError(f"the server's next link leaves it: {_safe_url(url)}")
+            raise FhirError(f"the server's next link leaves it: {safe_url(url)}")
 
     def _validated(self, resource: Resource | Mapping[str, Any]) -> Any:
         try:
@@ -248,7 +249,7 @@ class FhirClient:
         url: str,
         *,
         params: Mapping[str, str] | None = None,
-        body: str | None = None,
+        body: str | Callable[[], Iterator[bytes]] | None = None,
         idempotent: bool = True,
     ) -> requests.Response:
         """One exchange, retried within the bound while the failure is transient.
@@ -263,8 +264,10 @@ class FhirClient:
 
         def prepare() -> requests.PreparedRequest:
             # Attaching SMART credentials may fetch a token (FhirError, FhirUnavailable).
+            # A streamed body is made anew for each attempt: a sent one is spent.
+            data = body() if callable(body) else body
             return self._session.prepare_request(
-                requests.Request(method, url, params=params, data=body, headers=headers)
+                requests.Request(method, url, params=params, data=data, headers=headers)
             )
 
         request = prepare()
@@ -318,125 +321,6 @@ class FhirClient:
         return delay
 
 
-def fhir_client_from_settings() -> FhirClient | None:
-    """The client for the configured EMR, or None when HUB_FHIR_URL is empty.
-
-    Credentials: HUB_FHIR_TOKEN (bearer), HUB_FHIR_USERNAME/PASSWORD (basic)
-    or HUB_FHIR_SMART_* (SMART Backend Services), one kind at most. Anything
-    missing, contradictory or unreadable is ImproperlyConfigured at start-up.
-    """
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-
-    url = getattr(settings, "HUB_FHIR_URL", "")
-    if not url:
-        return None
-    token = getattr(settings, "HUB_FHIR_TOKEN", None)
-    username = getattr(settings, "HUB_FHIR_USERNAME", None)
-    password = getattr(settings, "HUB_FHIR_PASSWORD", None)
-    smart_client_id = getattr(settings, "HUB_FHIR_SMART_CLIENT_ID", None)
-    if smart_client_id and (token or username):
-        raise ImproperlyConfigured(
-            "set HUB_FHIR_SMART_CLIENT_ID or HUB_FHIR_TOKEN or HUB_FHIR_USERNAME, "
-            "one kind of credentials only"
-        )
-    if token and username:
-        raise ImproperlyConfigured("set HUB_FHIR_TOKEN or HUB_FHIR_USERNAME, not both")
-    read_timeout = float(getattr(settings, "HUB_FHIR_TIMEOUT", 30.0))
-    timeout = (min(5.0, read_timeout), read_timeout)
-    if not smart_client_id:
-        _refuse_stray_smart_settings(settings)
-    auth: FhirAuth | None = None
-    if smart_client_id:
-        auth = _smart_auth_from_settings(settings, smart_client_id, timeout)
-    elif token:
-        auth = BearerAuth(token)
-    elif username:
-        if not password:
-            raise ImproperlyConfigured("HUB_FHIR_USERNAME needs HUB_FHIR_PASSWORD")
-        auth = BasicAuth(username, password)
-    return FhirClient(url, auth=auth, timeout=timeout)
-
-
-_smart_lock = threading.Lock()
-_smart_auth: dict[tuple[Any, ...], SmartBackendAuth] = {}
-
-_SMART_REQUIRED = (
-    "HUB_FHIR_SMART_TOKEN_URL",
-    "HUB_FHIR_SMART_PRIVATE_KEY_PATH",
-    "HUB_FHIR_SMART_KEY_ID",
-)
-
-
-def _smart_auth_from_settings(
-    settings: Any, client_id: str, timeout: tuple[float, float]
-) -> SmartBackendAuth:
-    """SmartBackendAuth from HUB_FHIR_SMART_*; the key file is read and checked now."""
-    from pathlib import Path
-
-    from django.core.exceptions import ImproperlyConfigured
-
-    missing = [name for name in _SMART_REQUIRED if not getattr(settings, name, None)]
-    if missing:
-        raise ImproperlyConfigured(
-            f"HUB_FHIR_SMART_CLIENT_ID (SMART Backend Services) also needs {', '.join(missing)}"
-        )
-    token_url = settings.HUB_FHIR_SMART_TOKEN_URL
-    if not token_url.startswith(("http://", "https://")):
-        raise ImproperlyConfigured(
-            f"HUB_FHIR_SMART_TOKEN_URL={token_url!r} must be an http:// or https:// URL"
-        )
-    algorithm = getattr(settings, "HUB_FHIR_SMART_ALGORITHM", None) or "RS384"
-    if algorithm not in SMART_ALGORITHMS:
-        raise ImproperlyConfigured(
-            f"HUB_FHIR_SMART_ALGORITHM={algorithm!r} must be one of {', '.join(SMART_ALGORITHMS)}"
-        )
-    key_path = Path(settings.HUB_FHIR_SMART_PRIVATE_KEY_PATH).expanduser()
-    try:
-        pem = key_path.read_bytes()
-    except OSError as exc:
-        raise ImproperlyConfigured(
-            f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r} cannot be read: "
-            f"{exc.strerror or type(exc).__name__}"
-        ) from None
-    key_id = settings.HUB_FHIR_SMART_KEY_ID
-    scope = getattr(settings, "HUB_FHIR_SMART_SCOPE", None) or SMART_DEFAULT_SCOPE
-    # A client is built per look-up; its token is not: one auth per configuration.
-    config = (client_id, token_url, hashlib.sha256(pem).digest(), key_id, scope, algorithm, timeout)
-    with _smart_lock:
-        cached = _smart_auth.get(config)
-        if cached is not None:
-            return cached
-        try:
-            auth = SmartBackendAuth(
-                client_id,
-                token_url,
-                pem,
-                key_id=key_id,
-                scope=scope,
-                algorithm=algorithm,
-                timeout=timeout,
-            )
-        except SmartKeyError as exc:
-            raise ImproperlyConfigured(
-                f"HUB_FHIR_SMART_PRIVATE_KEY_PATH={str(key_path)!r}: {exc}"
-            ) from None
-        _smart_auth.clear()  # the configuration changed (a new key): drop the old one
-        _smart_auth[config] = auth
-        return auth
-
-
-def _refuse_stray_smart_settings(settings: Any) -> None:
-    """SMART settings without a client id are a half-done configuration, not ignored."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    stray = [name for name in _SMART_REQUIRED if getattr(settings, name, None)]
-    if stray:
-        raise ImproperlyConfigured(
-            f"{', '.join(stray)} set but HUB_FHIR_SMART_CLIENT_ID is not; set it or unset them"
-        )
-
-
 def _escape(value: str) -> str:
     # R4 search.html#escaping: "\", ",", "$" and "|" are special in parameter values.
     return re.sub(r"([\\,$|])", r"\\\1", value)
@@ -463,21 +347,10 @@ def _reference_from_location(location: str) -> str:
     return f"{parts[-2]}/{parts[-1]}"
 
 
-def _safe_url(url: str) -> str:
-    """The URL without credentials and with query values hidden (they can be MRNs)."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    names = [pair.split("=", 1)[0] for pair in parts.query.split("&") if pair]
-    query = "&".join(f"{name}=…" for name in names)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
 def _describe(request: requests.PreparedRequest | None) -> str:
     if request is None:
         return "FHIR request"
-    return f"{request.method} {_safe_url(request.url or '')}"
+    return f"{request.method} {safe_url(request.url or '')}"
 
 
 def _diagnostics(response: requests.Response) -> str:

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import jwt
 import requests
@@ -22,8 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from requests.auth import _basic_auth_str
 
-if TYPE_CHECKING:
-    from hub.matching.fhir import FhirFailure
+from hub.matching.fhir_errors import FhirError, FhirFailure, FhirUnavailable, safe_url
 
 
 class FhirAuth(Protocol):
@@ -195,9 +194,7 @@ class SmartBackendAuth:
         return jwt.encode(claims, self._key, algorithm=self.algorithm, headers=headers)
 
     def _fetch(self) -> _Token:
-        from hub.matching.fhir import FhirError, FhirUnavailable, _safe_url
-
-        what = f"token request to {_safe_url(self.token_url)}"
+        what = f"token request to {safe_url(self.token_url)}"
         assertion = self.client_assertion()
         started = time.monotonic()
         try:

@@ -15,7 +15,8 @@ from encapsulate import CaptureContext, context_to_json, parse_context
 from hub.audit.services import audit_record
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.steps import claim_step, finish_step
-from hub.matching.fhir import FhirError, FhirUnavailable, fhir_client_from_settings
+from hub.matching.fhir import FhirError, FhirUnavailable
+from hub.matching.fhir_settings import fhir_client_from_settings
 from hub.matching.models import StudyAssignment
 from hub.matching.resolve import Resolution, resolve_with_emr
 from hub.matching.worklist import (

@@ -22,7 +22,8 @@ from encapsulate import parse_context
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.storage import data_path
 from hub.delivery.services import retry_delay
-from hub.matching.fhir import FhirError, FhirUnavailable, fhir_client_from_settings
+from hub.matching.fhir import FhirError, FhirUnavailable
+from hub.matching.fhir_settings import fhir_client_from_settings
 
 log = logging.getLogger(__name__)
 

@@ -52,9 +52,11 @@ def test_parse_originals_policy() -> None:
             parse_originals_policy("X", bad)
 
 
+@pytest.mark.parametrize("inline_max", [8 * 1024 * 1024, 0], ids=["inline", "streamed-binary"])
 def test_an_original_goes_to_the_mhd_recipient_with_its_metadata(
-    tmp_path: Path, mhd: FhirEngine
+    tmp_path: Path, mhd: FhirEngine, settings, inline_max: int
 ) -> None:
+    settings.HUB_MHD_INLINE_MAX_BYTES = inline_max
     capture = received_capture(tmp_path, context=CONTEXT, inspected=True)
     assert capture_match(capture_id=capture.id).moved
     assert capture_encapsulate(capture_id=capture.id)

@@ -27,10 +27,9 @@ from hub.matching.fhir import (
     FhirClient,
     FhirError,
     FhirUnavailable,
-    SmartBackendAuth,
-    fhir_client_from_settings,
 )
-from hub.matching.fhir_auth import SMART_DEFAULT_SCOPE
+from hub.matching.fhir_auth import SMART_DEFAULT_SCOPE, SmartBackendAuth
+from hub.matching.fhir_settings import fhir_client_from_settings
 from tests.hub.matching import fhir_fixtures
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM
 from tests.peers.fhir import FhirEngine, SmartRegistration, public_jwk, running_fhir_engine
