@@ -225,6 +225,14 @@ def notice_bundle(
     }
 
 
+def _series_listed(studies: list[dict[str, Any]], capture: Capture) -> bool:
+    return any(
+        series.get("uid") == capture.series_instance_uid
+        for study in studies
+        for series in study.get("series", [])
+    )
+
+
 def capture_notify_emr(*, capture_id: UUID | str) -> float | None:
     """Announces an archived capture; returns seconds until a retry, if any."""
     kind = settings.HUB_FHIR_WRITEBACK
@@ -241,6 +249,11 @@ def capture_notify_emr(*, capture_id: UUID | str) -> float | None:
             existing = client.find_imaging_studies(capture.study_instance_uid)
             bundle = notice_bundle(capture, references, kind, existing[0] if existing else None)
             created = client.transaction(bundle)
+            # Two captures of one study announced at once can each write the
+            # study without the other's series; read it back, and go again if
+            # this capture's series was lost (the next round merges it).
+            if not _series_listed(client.find_imaging_studies(capture.study_instance_uid), capture):
+                raise FhirUnavailable("the ImagingStudy was written concurrently; merging again")
     except FhirUnavailable as error:
         if capture.emr_attempts + 1 < settings.HUB_DELIVERY_MAX_ATTEMPTS:
             Capture.objects.filter(id=capture.id).update(emr_notice=f"waiting: {error.reason}")

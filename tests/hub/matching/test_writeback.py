@@ -8,6 +8,7 @@ import pytest
 
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.pipeline import capture_encapsulate
+from hub.matching.fhir import FhirClient
 from hub.matching.services import capture_match
 from hub.matching.writeback import capture_notify_emr
 from tests.hub.factories import received_capture
@@ -75,3 +76,32 @@ def test_the_notice_is_off_when_configured_off(
         emr.search(f"DocumentReference?identifier=urn:dicom:uid|urn:oid:{capture.sop_instance_uid}")
         == []
     )
+
+
+def test_a_series_lost_to_a_concurrent_writer_is_merged_again(
+    tmp_path: Path, emr: FhirEngine, loaded: Hospital, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another notice of the same study wrote over this one's series: retry, then it lands."""
+    capture = archived(tmp_path, loaded)
+    real = FhirClient.find_imaging_studies
+    calls: list[int] = []
+
+    def lost_on_read_back(self: FhirClient, uid: str) -> list[dict]:
+        calls.append(1)
+        studies = real(self, uid)
+        if len(calls) == 2:  # the read-back after the write: as if overwritten
+            return [{**s, "series": []} for s in studies]
+        return studies
+
+    monkeypatch.setattr(FhirClient, "find_imaging_studies", lost_on_read_back)
+    retry_in = capture_notify_emr(capture_id=capture.id)
+    monkeypatch.setattr(FhirClient, "find_imaging_studies", real)
+
+    capture.refresh_from_db()
+    assert retry_in is not None
+    assert capture.emr_notice.startswith("waiting: the ImagingStudy was written concurrently")
+    assert capture_notify_emr(capture_id=capture.id) is None
+    (study,) = emr.search(
+        f"ImagingStudy?identifier=urn:dicom:uid|urn:oid:{capture.study_instance_uid}"
+    )
+    assert capture.series_instance_uid in {s["uid"] for s in study["series"]}
