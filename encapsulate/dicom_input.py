@@ -49,6 +49,7 @@ from encapsulate.dicom_modules import (
     code_item,
     dt,
     issuer_sequence,
+    request_attributes,
 )
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
@@ -206,15 +207,7 @@ def _coerce_identity(ds: Dataset, context: CaptureContext) -> None:
         if encounter.issuer:
             ds.IssuerOfAdmissionIDSequence = issuer_sequence(encounter.issuer)
     if order is not None:
-        request = Dataset()
-        if order.accession_number:
-            request.AccessionNumber = order.accession_number
-            if order.issuer:
-                request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
-        request.StudyInstanceUID = ds.StudyInstanceUID
-        if order.service_request:
-            request.PlacerOrderNumberImagingServiceRequest = order.service_request
-        ds.RequestAttributesSequence = Sequence([request])
+        ds.RequestAttributesSequence = request_attributes(order, str(ds.StudyInstanceUID))
 
 
 def _changed(old: Dataset, ds: Dataset) -> Dataset:

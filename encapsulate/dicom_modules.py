@@ -13,7 +13,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from encapsulate.context import BodySite, CaptureContext
+from encapsulate.context import BodySite, CaptureContext, Order
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.value_rules import needs_unicode
 
@@ -165,15 +165,20 @@ def add_series(
     if context.operator:
         ds.OperatorsName = context.operator
     if order is not None:
-        request = Dataset()
-        if order.accession_number:
-            request.AccessionNumber = order.accession_number
-            if order.issuer:
-                request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
-        request.StudyInstanceUID = identity.study_instance_uid
-        if order.service_request:
-            request.PlacerOrderNumberImagingServiceRequest = order.service_request
-        ds.RequestAttributesSequence = Sequence([request])
+        ds.RequestAttributesSequence = request_attributes(order, identity.study_instance_uid)
+
+
+def request_attributes(order: Order, study_instance_uid: str) -> Sequence:
+    """Request Attributes Sequence (0040,0275), one item for the order (PS3.3 10.9)."""
+    request = Dataset()
+    if order.accession_number:
+        request.AccessionNumber = order.accession_number
+        if order.issuer:
+            request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
+    request.StudyInstanceUID = study_instance_uid
+    if order.service_request:
+        request.PlacerOrderNumberImagingServiceRequest = order.service_request
+    return Sequence([request])
 
 
 def add_equipment(
