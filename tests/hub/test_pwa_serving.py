@@ -43,8 +43,16 @@ def test_no_path_escapes_the_app(built: Path) -> None:
 
 
 def test_an_unbuilt_app_says_how_to_build_it(settings, tmp_path: Path) -> None:
+    settings.DEBUG = False  # as in production, where Django's own error pages say nothing
     settings.HUB_PWA_DIR = tmp_path / "nothing"
 
-    response = Client().get("/capture/")
+    for path in ("/capture/", "/capture/sw.js"):
+        response = Client().get(path)
 
-    assert response.status_code == 404
+        assert response.status_code == 503
+        assert response["Content-Type"].startswith("text/plain")
+        assert response["Cache-Control"] == "no-store"
+        text = response.content.decode()
+        assert "not built" in text
+        assert "make run" in text
+        assert "npm run build --prefix mobile_client/pwa" in text
