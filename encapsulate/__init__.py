@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from encapsulate.context import (
+from encapsulate.context.capture import (
     BodySite,
     CaptureContext,
     Device,
@@ -16,9 +16,8 @@ from encapsulate.context import (
     Order,
     Patient,
     Specialty,
-    context_to_json,
-    parse_context,
 )
+from encapsulate.context.parse import context_to_json, parse_context
 from encapsulate.errors import ContextError, EncapsulateError, MediaError, UnsupportedMediaError
 from encapsulate.handlers import inspector, wrapper
 from encapsulate.identity import InstanceIdentity, Producer

@@ -42,7 +42,7 @@ from pydicom.encaps import generate_fragments
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 
-from encapsulate.context import CaptureContext
+from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom_modules import (
     PROCESSING_EQUIPMENT,
     add_patient,

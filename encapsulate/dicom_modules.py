@@ -13,7 +13,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from encapsulate.context import BodySite, CaptureContext, Order
+from encapsulate.context.capture import BodySite, CaptureContext, Order
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.value_rules import needs_unicode
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from encapsulate.context import Specialty
+from encapsulate.context.capture import Specialty
 
 
 class MediaKind(StrEnum):

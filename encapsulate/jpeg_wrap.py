@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from encapsulate.context import CaptureContext
+from encapsulate.context.capture import CaptureContext
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import MediaKind, choose_iod
 from encapsulate.media_info import MediaInfo

@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
-from encapsulate.context import CaptureContext
+from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom_modules import (
     add_equipment,
     add_patient,

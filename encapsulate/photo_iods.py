@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
-from encapsulate.context import CaptureContext
+from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom_modules import code_item
 from encapsulate.errors import ContextError, UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer

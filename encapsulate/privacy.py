@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from encapsulate.context import Specialty
+from encapsulate.context.capture import Specialty
 
 # Face detection runs on a copy at most this many pixels on its long side: the
 # Haar cascade's cost grows with the area, and a face that fills too little of

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydicom.uid import JPEGLSLossless
 
-from encapsulate.context import CaptureContext
+from encapsulate.context.capture import CaptureContext
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.image_decode import RasterImage, read_raster

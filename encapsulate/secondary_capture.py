@@ -12,8 +12,8 @@ from __future__ import annotations
 from highdicom.sc import SCImage
 from pydicom.dataset import Dataset
 
-from encapsulate.body_sites import anatomic_region_sequence, resolve_site
-from encapsulate.context import CaptureContext
+from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
+from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom_modules import (
     add_equipment,
     add_patient,

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
-from encapsulate.context import BodySite, CaptureContext
+from encapsulate.context.capture import BodySite, CaptureContext
 from encapsulate.dicom_modules import (
     add_anatomic_region,
     add_equipment,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from encapsulate.context import CaptureContext
+from encapsulate.context.capture import CaptureContext
 from encapsulate.errors import MediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import MediaKind, choose_iod

@@ -15,8 +15,8 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import UID
 
-from encapsulate.body_sites import anatomic_region_sequence, resolve_site
-from encapsulate.context import CaptureContext, Specialty
+from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
+from encapsulate.context.capture import CaptureContext, Specialty
 from encapsulate.dicom_modules import (
     add_equipment,
     add_patient,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from encapsulate.context import CaptureContext, Patient
+from encapsulate.context.capture import CaptureContext, Patient
 from encapsulate.errors import ContextError, MediaError
 from encapsulate.identity import InstanceIdentity
 from encapsulate.media_info import MediaInfo

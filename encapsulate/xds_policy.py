@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from encapsulate.context import Specialty
+from encapsulate.context.capture import Specialty
 from encapsulate.errors import ContextError
 
 LOINC = "http://loinc.org"

@@ -19,7 +19,7 @@ from encapsulate import (
     parse_context,
     wrap,
 )
-from encapsulate.body_sites import all_sites, body_site, find_site
+from encapsulate.context.body_sites import all_sites, body_site, find_site
 from encapsulate.exif_facts import read_exif
 from encapsulate.raster_structure import walk_isobmff, walk_png, walk_webp
 from encapsulate.sniff import sniff

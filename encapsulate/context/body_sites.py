@@ -19,7 +19,7 @@ from importlib import resources
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from encapsulate.context import BodySite
+from encapsulate.context.capture import BodySite
 from encapsulate.errors import ContextError
 
 # PS3.16 CID 244 Laterality, used as Anatomic Region Modifier (PS3.3 10.5) where
@@ -44,7 +44,7 @@ class SiteEntry:
 
 @functools.cache
 def _table() -> dict[str, SiteEntry]:
-    text = resources.files("encapsulate").joinpath("data/body_sites.csv").read_text("utf-8")
+    text = resources.files("encapsulate.context").joinpath("data/body_sites.csv").read_text("utf-8")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     table: dict[str, SiteEntry] = {}
     for row in csv.DictReader(io.StringIO("\n".join(lines))):

@@ -1,0 +1,1 @@
+"""The capture context: its dataclasses, their JSON form, and the body sites the hub knows."""

@@ -1,0 +1,98 @@
+"""The capture context: who and what a capture is of, as frozen dataclasses.
+
+``parse`` builds them from the JSON the hub (or the mobile client) sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Specialty(StrEnum):
+    """The clinical setting of the capture; it selects the IOD later on."""
+
+    WOUND = "wound"
+    BURN = "burn"
+    DERMATOLOGY = "dermatology"
+    DERMOSCOPY = "dermoscopy"
+    OPHTHALMOLOGY = "ophthalmology"
+    POCUS = "pocus"
+    ENDOSCOPY = "endoscopy"
+    GENERAL = "general"
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    issuer: str | None = None
+    name: str | None = None
+    birth_date: date | None = None
+    sex: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    accession_number: str | None = None
+    issuer: str | None = None
+    service_request: str | None = None
+    study_instance_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class Encounter:
+    id: str
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class BodySite:
+    """A coded anatomic region: ``code`` is "SCHEME:VALUE", e.g. "SCT:30021000"."""
+
+    code: str
+    meaning: str | None = None
+    laterality: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return self.code.split(":", 1)[0]
+
+    @property
+    def value(self) -> str:
+        return self.code.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class Device:
+    """The device that exported the capture, for captures without patient context.
+
+    An endoscopy tower or POCUS dock drops files with no patient on them; the
+    hub then matches by scheduled station and time against the worklist.
+    """
+
+    station_aet: str
+    station_name: str | None = None
+    modality: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureContext:
+    """What ties a capture to a patient; ``patient`` may be missing only when
+    ``device`` says where the capture came from (the hub must match it before
+    any DICOM is written)."""
+
+    patient: Patient | None
+    order: Order | None = None
+    encounter: Encounter | None = None
+    specialty: Specialty = Specialty.GENERAL
+    body_site: BodySite | None = None
+    operator: str | None = None
+    institution: str | None = None
+    department: str | None = None
+    captured_at: datetime | None = None
+    description: str | None = None
+    device: Device | None = None
+    # The patient agreed to the photograph being taken and kept (the hub's
+    # record of it; DICOM has no attribute for it). None: not recorded.
+    consent: bool | None = None
