@@ -21,8 +21,8 @@ from encapsulate.context.parse import context_to_json, parse_context
 from encapsulate.errors import ContextError, EncapsulateError, MediaError, UnsupportedMediaError
 from encapsulate.handlers import inspector, wrapper
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.media_info import MediaInfo
-from encapsulate.sniff import MediaType, identify, sniff, sniff_file
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.sniff import MediaType, identify, sniff, sniff_file
 from encapsulate.written import WrittenInstance
 
 __all__ = [

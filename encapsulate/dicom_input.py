@@ -53,7 +53,7 @@ from encapsulate.dicom_modules import (
 )
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
 from encapsulate.output_file import write_atomically
 from encapsulate.value_rules import needs_unicode
 from encapsulate.written import WrittenInstance

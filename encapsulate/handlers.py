@@ -19,7 +19,7 @@ from importlib import import_module
 from typing import Any
 
 from encapsulate.errors import UnsupportedMediaError
-from encapsulate.sniff import MediaType
+from encapsulate.media.sniff import MediaType
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
-from encapsulate.exif_facts import ExifFacts, exif_facts
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.exif import ExifFacts, exif_facts
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.sniff import MediaType, sniff_file
 from encapsulate.raster_structure import (
     PNG_PRIVATE_CHUNKS,
     WEBP_PRIVATE_CHUNKS,
@@ -32,7 +33,6 @@ from encapsulate.raster_structure import (
     walk_png,
     walk_webp,
 )
-from encapsulate.sniff import MediaType, sniff_file
 
 # The hub's own limit: a 200 MP phone mode stays within it, a bomb does not.
 # Decoded, it is at most 0.6 GB of RGB; Rows and Columns are 16-bit in DICOM.

@@ -17,17 +17,17 @@ from PIL import Image, ImageOps
 from encapsulate.context.capture import CaptureContext
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import MediaKind, choose_iod
-from encapsulate.media_info import MediaInfo
-from encapsulate.output_file import write_atomically
-from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
-from encapsulate.photo_pixels import from_camera_stream
-from encapsulate.privacy import (
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.privacy import (
     FACE_DETECTION_SIDE,
     PrivacyPolicy,
     count_faces,
     default_policy,
     privacy_flags,
 )
+from encapsulate.output_file import write_atomically
+from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
+from encapsulate.photo_pixels import from_camera_stream
 from encapsulate.raster_photo import inspect_raster, wrap_raster
 from encapsulate.vl_photographic import build_photo_image
 from encapsulate.written import WrittenInstance

@@ -29,7 +29,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
 
 MIME_TYPE = "application/pdf"
 # ISO 32000-1 7.5.2 (1.0 to 1.7) and ISO 32000-2 (2.0).

@@ -29,7 +29,7 @@ from encapsulate.dicom_modules import (
 )
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import ENCAPSULATED_PDF
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
 from encapsulate.output_file import write_atomically
 from encapsulate.pdf_document import MIME_TYPE, PdfDocument, read_pdf
 from encapsulate.written import WrittenInstance

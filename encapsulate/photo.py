@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
-from encapsulate.exif_facts import ExifFacts, read_exif
 from encapsulate.jpeg_markers import (
     APP1,
     APP2,
@@ -34,9 +33,10 @@ from encapsulate.jpeg_transform import (
     rotate_reencoded,
     to_baseline,
 )
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.exif import ExifFacts, read_exif
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.sniff import MediaType, sniff_file
 from encapsulate.raster_structure import refuse_polyglot
-from encapsulate.sniff import MediaType, sniff_file
 
 # The only coding processes with a non-retired transfer syntax (PS3.5 A.4.1).
 WRAPPABLE = ("baseline", "extended")

@@ -17,7 +17,7 @@ from encapsulate.dicom_modules import code_item
 from encapsulate.errors import ContextError, UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import DERMOSCOPIC, OPHTHALMIC_8BIT, US_IMAGE, IodChoice
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
 
 # PS3.15 E.1 (Basic Profile) replaces a Device Serial Number with a dummy value;
 # the hub strips the camera's serial (STANDARDS.md, Privacy) yet the Enhanced

@@ -24,12 +24,12 @@ from encapsulate.iod_choice import (
     MediaKind,
     choose_iod,
 )
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
+from encapsulate.media.sniff import MediaType
 from encapsulate.output_file import write_atomically
 from encapsulate.photo_pixels import encode_jpeg, encode_lossless
-from encapsulate.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
 from encapsulate.secondary_capture import build_secondary_capture
-from encapsulate.sniff import MediaType
 from encapsulate.vl_photographic import build_photo_image
 from encapsulate.written import WrittenInstance
 

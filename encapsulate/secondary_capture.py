@@ -26,7 +26,7 @@ from encapsulate.dicom_modules import (
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.image_decode import RasterImage
 from encapsulate.iod_choice import SECONDARY_CAPTURE
-from encapsulate.privacy import PrivacyFlags
+from encapsulate.media.privacy import PrivacyFlags
 
 # PS3.3 C.8.6.1: WSD, workstation — the image came from a screen.
 CONVERSION_TYPE = "WSD"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
 from encapsulate.video_atoms import box_extras
 
 # Codecs a camera, phone, endoscopy tower or ultrasound cart records, and

@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
-from encapsulate.sniff import MediaType, sniff_file
+from encapsulate.media.sniff import MediaType, sniff_file
 from encapsulate.video_probe import probe_video
 from encapsulate.video_transcode import remux
 

@@ -15,8 +15,8 @@ from encapsulate.context.capture import CaptureContext
 from encapsulate.errors import MediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import MediaKind, choose_iod
-from encapsulate.media_info import MediaInfo
-from encapsulate.sniff import sniff_file
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.sniff import sniff_file
 from encapsulate.video_dicom import VideoOrigin, build_video_dataset, derivation_text
 from encapsulate.video_output import write_video_instance
 from encapsulate.video_policy import (

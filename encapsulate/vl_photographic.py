@@ -30,11 +30,11 @@ from encapsulate.dicom_modules import (
 )
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import VL_PHOTOGRAPHIC, IodChoice
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.privacy import PrivacyFlags
 from encapsulate.photo import PixelStream
 from encapsulate.photo_iods import add_iod_modules, check_iod_inputs, keeps_acquisition_context
 from encapsulate.photo_pixels import EncodedPixels, from_camera_stream
-from encapsulate.privacy import PrivacyFlags
 
 VL_PHOTOGRAPHIC_IMAGE = UID(VL_PHOTOGRAPHIC.sop_class_uid)
 # Anatomic Region Modifier carries the side where the site code has none (CID 4029 note 8).

@@ -25,7 +25,7 @@ from pathlib import Path
 from encapsulate.context.capture import CaptureContext, Patient
 from encapsulate.errors import ContextError, MediaError
 from encapsulate.identity import InstanceIdentity
-from encapsulate.media_info import MediaInfo
+from encapsulate.media.info import MediaInfo
 from encapsulate.xds_policy import SCHEME_SYSTEMS, Code, XdsPolicy
 
 # ITI TF-3 Table 4.2.3.1.7-2 identifier types of referenceIdList.

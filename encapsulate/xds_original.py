@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from encapsulate.errors import UnsupportedMediaError
-from encapsulate.sniff import MediaType, sniff_file
+from encapsulate.media.sniff import MediaType, sniff_file
 
 
 def _pdf(path: Path, target: Path) -> MediaType:

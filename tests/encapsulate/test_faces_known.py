@@ -8,7 +8,7 @@ import pydicom
 import pytest
 
 from encapsulate import InstanceIdentity, inspect_media, parse_context, wrap
-from encapsulate.privacy import face_detection_available
+from encapsulate.media.privacy import face_detection_available
 from tests.media import make_jpeg
 
 WOUND = parse_context({"patient": {"id": "MRN-1"}, "specialty": "wound"})
@@ -39,7 +39,7 @@ def test_a_count_from_inspection_sets_the_flag_without_looking_again(
     def no_second_look(*_: object) -> int:
         raise AssertionError("faces were looked for again")
 
-    monkeypatch.setattr("encapsulate.privacy.count_faces", no_second_look)
+    monkeypatch.setattr("encapsulate.media.privacy.count_faces", no_second_look)
 
     assert wrapped(photo, tmp_path, faces=faces).RecognizableVisualFeatures == flag
 

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from encapsulate import InstanceIdentity, inspect_media, parse_context, wrap
-from encapsulate.privacy import count_faces, face_detection_available
+from encapsulate.media.privacy import count_faces, face_detection_available
 from tests.dicom_checks import assert_no_private_metadata, dciodvfy_errors
 from tests.media_photos import NO_FACE_BOX, PRIVATE_TEXTS, face_photo, make_face_photo
 
@@ -109,7 +109,7 @@ def test_a_specialty_that_does_not_look_keeps_its_default(
     def no_look(*_: object) -> int:
         raise AssertionError("faces were looked for")
 
-    monkeypatch.setattr("encapsulate.privacy.count_faces", no_look)
+    monkeypatch.setattr("encapsulate.media.privacy.count_faces", no_look)
     monkeypatch.setattr("encapsulate.jpeg_wrap.count_faces", no_look)
     monkeypatch.setattr("encapsulate.raster_photo.count_faces", no_look)
     path, ds = wrapped(source, tmp_path, "endoscopy")

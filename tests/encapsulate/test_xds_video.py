@@ -12,8 +12,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from encapsulate import InstanceIdentity, inspect_media, parse_context
 from encapsulate.errors import UnsupportedMediaError
+from encapsulate.media.sniff import MediaType, sniff_file
 from encapsulate.mhd import mhd_provide_bundle
-from encapsulate.sniff import MediaType, sniff_file
 from encapsulate.video_atoms import box_extras
 from encapsulate.video_probe import probe_video
 from encapsulate.xds import describe_original
