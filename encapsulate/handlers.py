@@ -53,7 +53,7 @@ HANDLERS: dict[MediaType, Handler] = {
     ),
     MediaType.PDF: Handler("encapsulate.pdf_wrap:inspect_pdf", "encapsulate.pdf_wrap:wrap_pdf"),
     MediaType.DICOM: Handler(
-        "encapsulate.dicom_input:inspect_dicom", "encapsulate.dicom_input:wrap_dicom"
+        "encapsulate.dicom.reconcile:inspect_dicom", "encapsulate.dicom.reconcile:wrap_dicom"
     ),
 }
 # Every video container goes to one handler: the policy decides per stream.

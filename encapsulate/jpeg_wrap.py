@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from encapsulate.context.capture import CaptureContext
+from encapsulate.dicom.output_file import write_atomically
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import MediaKind, choose_iod
 from encapsulate.media.info import MediaInfo
@@ -25,7 +26,6 @@ from encapsulate.media.privacy import (
     default_policy,
     privacy_flags,
 )
-from encapsulate.output_file import write_atomically
 from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
 from encapsulate.photo_pixels import from_camera_stream
 from encapsulate.raster_photo import inspect_raster, wrap_raster

@@ -16,7 +16,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
 from encapsulate.context.capture import CaptureContext
-from encapsulate.dicom_modules import (
+from encapsulate.dicom.modules import (
     add_equipment,
     add_patient,
     add_series,
@@ -27,10 +27,10 @@ from encapsulate.dicom_modules import (
     new_dataset,
     tm,
 )
+from encapsulate.dicom.output_file import write_atomically
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import ENCAPSULATED_PDF
 from encapsulate.media.info import MediaInfo
-from encapsulate.output_file import write_atomically
 from encapsulate.pdf_document import MIME_TYPE, PdfDocument, read_pdf
 from encapsulate.written import WrittenInstance
 

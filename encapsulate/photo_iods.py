@@ -13,7 +13,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from encapsulate.context.capture import CaptureContext
-from encapsulate.dicom_modules import code_item
+from encapsulate.dicom.modules import code_item
 from encapsulate.errors import ContextError, UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iod_choice import DERMOSCOPIC, OPHTHALMIC_8BIT, US_IMAGE, IodChoice

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydicom.uid import JPEGLSLossless
 
 from encapsulate.context.capture import CaptureContext
+from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.image_decode import RasterImage, read_raster
@@ -27,7 +28,6 @@ from encapsulate.iod_choice import (
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
 from encapsulate.media.sniff import MediaType
-from encapsulate.output_file import write_atomically
 from encapsulate.photo_pixels import encode_jpeg, encode_lossless
 from encapsulate.secondary_capture import build_secondary_capture
 from encapsulate.vl_photographic import build_photo_image

@@ -2,7 +2,7 @@
 
 highdicom's ``SCImage`` lays out the SC Equipment, SC Image and Image Pixel
 modules and encodes the pixels; the hub then fills the common modules from
-the capture context as for every other object (``dicom_modules``), and pins
+the capture context as for every other object (``dicom.modules``), and pins
 the dates highdicom takes from the clock to the capture time, so the same
 inputs give the same bytes. SC is the one photo IOD that takes 16-bit grey.
 """
@@ -14,7 +14,7 @@ from pydicom.dataset import Dataset
 
 from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
 from encapsulate.context.capture import CaptureContext
-from encapsulate.dicom_modules import (
+from encapsulate.dicom.modules import (
     add_equipment,
     add_patient,
     add_series,

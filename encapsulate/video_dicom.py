@@ -17,7 +17,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from encapsulate.context.capture import BodySite, CaptureContext
-from encapsulate.dicom_modules import (
+from encapsulate.dicom.modules import (
     add_anatomic_region,
     add_equipment,
     add_patient,

@@ -19,7 +19,7 @@ from pydicom import config
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate_buffer
 
-from encapsulate.output_file import write_atomically
+from encapsulate.dicom.output_file import write_atomically
 
 COPY_CHUNK = 4 * 1024 * 1024
 

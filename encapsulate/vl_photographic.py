@@ -2,7 +2,7 @@
 Photographic, A.32.11 Dermoscopic Photography, A.39.1 Ophthalmic Photography
 8 Bit) and the US Image IOD (A.6.1) for a POCUS still.
 
-They share the common modules (``dicom_modules``), General Image and Image
+They share the common modules (``dicom.modules``), General Image and Image
 Pixel; what each IOD adds is in ``photo_iods``. Attributes are grouped under
 the name of the module they belong to. The output is byte-for-byte
 reproducible from the same inputs (no creation timestamps), so a retried task
@@ -17,7 +17,7 @@ from pydicom.uid import UID
 
 from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
 from encapsulate.context.capture import CaptureContext, Specialty
-from encapsulate.dicom_modules import (
+from encapsulate.dicom.modules import (
     add_equipment,
     add_patient,
     add_series,

@@ -11,7 +11,7 @@ import pydicom
 import pytest
 
 from encapsulate import CaptureContext, InstanceIdentity, inspect_media, parse_context, wrap
-from encapsulate.dicom_input import wrap_dicom
+from encapsulate.dicom.reconcile import wrap_dicom
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.identity import Producer
 from tests.dicom_checks import dciodvfy_errors

@@ -11,7 +11,7 @@ Decisions:
 - Pixel Data, the transfer syntax and every acquisition attribute are
   untouched; Patient Name / ID / Issuer / Birth Date / Sex, Accession Number
   and its issuer, Admission ID and its issuer and the Request Attributes
-  Sequence are set from the context (``dicom_modules`` semantics).
+  Sequence are set from the context (``dicom.modules`` semantics).
 - UIDs: the device's SOP Instance and Series Instance UIDs are kept (the
   instance is the device's; minting new ones would duplicate it wherever the
   device also sent it). Its Study Instance UID is kept too, unless the order
@@ -43,7 +43,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 
 from encapsulate.context.capture import CaptureContext
-from encapsulate.dicom_modules import (
+from encapsulate.dicom.modules import (
     PROCESSING_EQUIPMENT,
     add_patient,
     code_item,
@@ -51,10 +51,10 @@ from encapsulate.dicom_modules import (
     issuer_sequence,
     request_attributes,
 )
+from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.media.info import MediaInfo
-from encapsulate.output_file import write_atomically
 from encapsulate.value_rules import needs_unicode
 from encapsulate.written import WrittenInstance
 
@@ -190,7 +190,7 @@ def _previous_values(ds: Dataset) -> Dataset:
 
 
 def _coerce_identity(ds: Dataset, context: CaptureContext) -> None:
-    """Set patient and order identity from the context (dicom_modules semantics)."""
+    """Set patient and order identity from the context (``dicom.modules`` semantics)."""
     order, encounter = context.order, context.encounter
     add_patient(ds, context)
     if not context.patient.issuer and "IssuerOfPatientID" in ds:
