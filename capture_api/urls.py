@@ -1,11 +1,10 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from capture_api import lookups, views
 
 urlpatterns = [
-    path("api/v1/auth/token", ObtainAuthToken.as_view(), name="auth-token"),
+    path("api/v1/auth/token", views.TokenObtain.as_view(), name="auth-token"),
     path("api/v1/captures", views.CaptureListCreate.as_view(), name="capture-list"),
     path("api/v1/captures/<uuid:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
     path("api/v1/", include("capture_api.tus.urls")),

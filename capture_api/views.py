@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from capture_api.errors import ErrorEnvelope
 from capture_api.serializers import CaptureSerializer, CaptureUploadSerializer
 from hub.accounts.roles import user_sees_all_captures
 from hub.captures.models import Capture
-from hub.captures.receive import CaptureRefused, Upload, capture_receive
+from hub.captures.receive import Upload
+from hub.pipeline.start import capture_submit
 
 SNIFF_BYTES = 4096
 
@@ -25,9 +28,10 @@ def visible_captures(request: Request) -> QuerySet[Capture]:
     return captures.filter(created_by=request.user)
 
 
-class CaptureListCreate(generics.ListAPIView):
+class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
     serializer_class = CaptureSerializer
     parser_classes = [MultiPartParser, FormParser]
+    error_statuses = {"GET": (401,), "POST": (400, 401, 403, 413, 415, 422)}
 
     def get_queryset(self) -> QuerySet[Capture]:
         captures = visible_captures(self.request)
@@ -50,23 +54,21 @@ class CaptureListCreate(generics.ListAPIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        """Stores the original durably and starts the pipeline; 201 only once it is on disk."""
+        """Stores the original durably and starts the pipeline; 201 only once it is on disk.
+
+        A refusal (CaptureRefused) is answered by the error envelope's handler.
+        """
         upload = CaptureUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         head = file.read(SNIFF_BYTES)
-        try:
-            received = capture_receive(
-                user=request.user,
-                upload=Upload(
-                    name=file.name or "", size=file.size, head=head, chunks=file.chunks()
-                ),
-                context_data=upload.validated_data["context"],
-                idempotency_key=request.headers.get("Idempotency-Key") or None,
-                max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
-            )
-        except CaptureRefused as refused:
-            return Response({refused.field: [refused.reason]}, status=refused.status)
+        received = capture_submit(
+            user=request.user,
+            upload=Upload(name=file.name or "", size=file.size, head=head, chunks=file.chunks()),
+            context_data=upload.validated_data["context"],
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
+        )
         body = CaptureSerializer(received.capture, context={"request": request}).data
         headers = {"Location": body["url"]}
         if not received.created:
@@ -74,8 +76,21 @@ class CaptureListCreate(generics.ListAPIView):
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
-class CaptureDetail(generics.RetrieveAPIView):
+class CaptureDetail(ErrorEnvelope, generics.RetrieveAPIView):
     serializer_class = CaptureSerializer
+    error_statuses = {"GET": (401, 404)}
 
     def get_queryset(self) -> QuerySet[Capture]:
         return visible_captures(self.request)
+
+
+class TokenObtain(ErrorEnvelope, ObtainAuthToken):
+    """A user's API token for their user name and password."""
+
+    error_statuses = {"POST": (400,)}
+
+    @extend_schema(
+        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})}
+    )
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 from django.utils import timezone
 
+from capture_api.errors import refusal_code
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus.protocol import CHECKSUM_MISMATCH, Checksum, TusRefusal
 from capture_api.tus.service import lease_free, next_expiry, require_receiving, upload_for
@@ -28,7 +29,8 @@ from capture_api.tus.storage import (
     partial_truncate,
     partial_write,
 )
-from hub.captures.receive import CaptureRefused, Upload, capture_receive
+from hub.captures.receive import CaptureRefused, Upload
+from hub.pipeline.start import capture_submit
 
 LEASE_SECONDS = 120
 # Renewed well before it runs out, so a piece is never written on a lapsed lease.
@@ -94,6 +96,7 @@ def upload_append(
     if offset + body_length > upload.length:
         raise TusRefusal(
             f"{body_length} bytes at offset {offset} run past Upload-Length {upload.length}",
+            code="upload_length_exceeded",
             status=413,
             field="Content-Length",
         )
@@ -114,6 +117,7 @@ def upload_append(
             raise TusRefusal(
                 f"the chunk does not match its {checksum.algorithm} Upload-Checksum; "
                 "it was discarded",
+                code="checksum_mismatch",
                 status=CHECKSUM_MISMATCH,
                 field="Upload-Checksum",
             )
@@ -123,12 +127,14 @@ def upload_append(
             raise LeaseLost(upload.id)
     except LeaseLost:
         raise TusRefusal(
-            "another request took this upload over; ask HEAD for the offset", status=423
+            "another request took this upload over; ask HEAD for the offset",
+            code="upload_busy",
+            status=423,
         ) from None
     except PartialMissing:
         lease.release(received=size)
         raise TusRefusal(
-            "the stored part of this upload is lost; start again", status=410
+            "the stored part of this upload is lost; start again", code="upload_lost", status=410
         ) from None
     except BaseException:
         lease.release(received=size)
@@ -149,11 +155,13 @@ def _claim(upload: ResumableUpload, *, offset: int) -> Lease:
         return Lease(upload.pk, token)
     current = ResumableUpload.objects.filter(pk=upload.pk).first()
     if current is None:
-        raise TusRefusal("no such upload", status=404)
+        raise TusRefusal("no such upload", code="upload_not_found", status=404)
     require_receiving(current)
     if current.offset != offset:
         raise _offset_conflict(current)
-    raise TusRefusal("another request is writing to this upload; try again", status=423)
+    raise TusRefusal(
+        "another request is writing to this upload; try again", code="upload_busy", status=423
+    )
 
 
 def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: int) -> None:
@@ -164,7 +172,7 @@ def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: 
     `tus:<id>` hands back the same capture.
     """
     try:
-        received_capture = capture_receive(
+        received_capture = capture_submit(
             user=upload.owner,
             upload=Upload(
                 name=upload.filename,
@@ -185,7 +193,12 @@ def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: 
             expires_at=next_expiry(),
         )
         partial_remove(upload.id)
-        raise TusRefusal(refused.reason, status=refused.status, field=refused.field) from None
+        raise TusRefusal(
+            refused.reason,
+            code=refusal_code(status=refused.status, field=refused.field),
+            status=refused.status,
+            field=refused.field,
+        ) from None
     if not lease.release(
         received=received,
         status=UploadStatus.COMPLETE,
@@ -199,6 +212,7 @@ def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: 
 def _offset_conflict(upload: ResumableUpload) -> TusRefusal:
     return TusRefusal(
         f"Upload-Offset must be {upload.offset}, the bytes stored so far",
+        code="upload_offset_mismatch",
         status=409,
         field="Upload-Offset",
         headers={"Upload-Offset": str(upload.offset)},

@@ -15,6 +15,8 @@ from datetime import datetime
 
 from django.utils.http import http_date
 
+from capture_api.errors import ApiProblem
+
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = ("creation", "creation-with-upload", "termination", "checksum", "expiration")
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
@@ -34,26 +36,25 @@ _METADATA_KEY = re.compile(r"^[^\s,]+$")
 _DIGITS = re.compile(r"^[0-9]{1,19}$")
 
 
-class TusRefusal(Exception):
+class TusRefusal(ApiProblem):
     """A request the server will not carry out, with the status the protocol names.
 
-    `field` names what is at fault (a header, `file` or `context`), as the
-    capture API does, so clients show one kind of error whichever way they upload.
+    Answered in the API's error envelope (capture_api.errors), so clients read
+    one kind of error whichever way they upload; `field` names the header,
+    `file` or `context` at fault, as the capture API does.
     """
 
     def __init__(
         self,
         reason: str,
         *,
+        code: str,
         status: int = 400,
-        field: str = "upload",
+        field: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(reason)
+        super().__init__(reason, status=status, code=code, field=field, headers=headers)
         self.reason = reason
-        self.status = status
-        self.field = field
-        self.headers = dict(headers or {})
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def require_version(value: str | None) -> None:
     if value != TUS_VERSION:
         raise TusRefusal(
             f"this server speaks tus {TUS_VERSION}; send Tus-Resumable: {TUS_VERSION}",
+            code="tus_version_unsupported",
             status=412,
             field="Tus-Resumable",
             headers={"Tus-Version": TUS_VERSION},
@@ -94,6 +96,7 @@ def require_offset_content_type(value: str | None) -> None:
     if (value or "").split(";")[0].strip().lower() != OFFSET_CONTENT_TYPE:
         raise TusRefusal(
             f"send the bytes as Content-Type: {OFFSET_CONTENT_TYPE}",
+            code="content_type_unsupported",
             status=415,
             field="Content-Type",
         )
@@ -102,7 +105,9 @@ def require_offset_content_type(value: str | None) -> None:
 def parse_size(value: str | None, *, header: str) -> int:
     """A non-negative integer header (Upload-Offset, Upload-Length)."""
     if value is None or not _DIGITS.match(value.strip()):
-        raise TusRefusal(f"{header} must be a non-negative integer", field=header)
+        raise TusRefusal(
+            f"{header} must be a non-negative integer", code="header_invalid", field=header
+        )
     return int(value)
 
 
@@ -116,15 +121,22 @@ def parse_metadata(value: str | None) -> dict[str, bytes]:
         if not _METADATA_KEY.match(key):
             raise TusRefusal(
                 "Upload-Metadata keys must be non-empty, without spaces or commas",
+                code="header_invalid",
                 field="Upload-Metadata",
             )
         if key in pairs:
-            raise TusRefusal(f"Upload-Metadata names {key!r} twice", field="Upload-Metadata")
+            raise TusRefusal(
+                f"Upload-Metadata names {key!r} twice",
+                code="header_invalid",
+                field="Upload-Metadata",
+            )
         try:
             pairs[key] = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise TusRefusal(
-                f"Upload-Metadata value of {key!r} is not base64", field="Upload-Metadata"
+                f"Upload-Metadata value of {key!r} is not base64",
+                code="header_invalid",
+                field="Upload-Metadata",
             ) from None
     return pairs
 
@@ -139,15 +151,20 @@ def parse_checksum(value: str | None) -> Checksum | None:
         raise TusRefusal(
             f"checksum algorithm {algorithm!r} is not supported; use one of "
             + ", ".join(ALGORITHMS),
+            code="checksum_algorithm_unsupported",
             field="Upload-Checksum",
         )
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise TusRefusal("Upload-Checksum digest is not base64", field="Upload-Checksum") from None
+        raise TusRefusal(
+            "Upload-Checksum digest is not base64", code="header_invalid", field="Upload-Checksum"
+        ) from None
     if len(digest) != ALGORITHMS[algorithm]().digest_size:
         raise TusRefusal(
-            f"Upload-Checksum digest is not a {algorithm} digest", field="Upload-Checksum"
+            f"Upload-Checksum digest is not a {algorithm} digest",
+            code="header_invalid",
+            field="Upload-Checksum",
         )
     return Checksum(algorithm=algorithm, digest=digest)
 

@@ -51,21 +51,28 @@ def upload_create(
     pairs = parse_metadata(metadata)
     filename = _text(pairs.get("filename", pairs.get("name", b"")), key="filename")
     if "context" not in pairs:
-        raise TusRefusal("context is required (Upload-Metadata key 'context')", field="context")
+        raise TusRefusal(
+            "context is required (Upload-Metadata key 'context')",
+            code="context_invalid",
+            field="context",
+        )
     try:
         context_data = json.loads(_text(pairs["context"], key="context"))
     except json.JSONDecodeError as error:
-        raise TusRefusal(f"context is not valid JSON: {error}", field="context") from None
+        raise TusRefusal(
+            f"context is not valid JSON: {error}", code="context_invalid", field="context"
+        ) from None
     try:
         # The rules capture_receive applies, checked before the client sends a byte.
         capture_context_check(context_data=context_data)
     except CaptureRefused as refused:
-        raise TusRefusal(refused.reason, field="context") from None
+        raise TusRefusal(refused.reason, code="context_invalid", field="context") from None
     if length == 0:
-        raise TusRefusal("the file is empty", field="file")
+        raise TusRefusal("the file is empty", code="file_invalid", field="file")
     if length > max_bytes:
         raise TusRefusal(
             f"the file is {length} bytes; this hub takes at most {max_bytes}",
+            code="file_too_large",
             status=413,
             field="Upload-Length",
         )
@@ -89,17 +96,24 @@ def upload_for(*, owner: AbstractBaseUser, upload_id: str) -> ResumableUpload:
     """The caller's upload; someone else's is as absent as one that never was (404)."""
     upload = ResumableUpload.objects.filter(pk=upload_id, owner=owner).first()
     if upload is None:
-        raise TusRefusal("no such upload", status=404)
+        raise TusRefusal("no such upload", code="upload_not_found", status=404)
     return upload
 
 
 def require_receiving(upload: ResumableUpload) -> None:
     """Bytes go only to an upload still receiving: a refused one is gone, a finished one full."""
     if upload.status == UploadStatus.REFUSED:
-        raise TusRefusal(upload.reason or "the hub refused this file", status=410, field="file")
+        raise TusRefusal(
+            upload.reason or "the hub refused this file",
+            code="upload_refused",
+            status=410,
+            field="file",
+        )
     if upload.status == UploadStatus.COMPLETE:
         raise TusRefusal(
             "the upload is complete",
+            # As for any offset conflict, HEAD tells the client where it stands: at the end.
+            code="upload_offset_mismatch",
             status=409,
             field="Upload-Offset",
             headers={"Upload-Offset": str(upload.offset)},
@@ -123,9 +137,13 @@ def upload_terminate(*, owner: AbstractBaseUser, upload_id: str) -> None:
     upload = upload_for(owner=owner, upload_id=upload_id)
     if upload.status == UploadStatus.COMPLETE:
         raise TusRefusal(
-            "the upload is complete and became a capture; it cannot be terminated", status=409
+            "the upload is complete and became a capture; it cannot be terminated",
+            code="upload_complete",
+            status=409,
         )
-    raise TusRefusal("another request is writing to this upload; try again", status=423)
+    raise TusRefusal(
+        "another request is writing to this upload; try again", code="upload_busy", status=423
+    )
 
 
 def uploads_expire(*, now: datetime | None = None) -> int:
@@ -154,4 +172,6 @@ def _text(value: bytes, *, key: str) -> str:
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
-        raise TusRefusal(f"Upload-Metadata {key!r} is not UTF-8", field=key) from None
+        raise TusRefusal(
+            f"Upload-Metadata {key!r} is not UTF-8", code="header_invalid", field=key
+        ) from None

@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from capture_api.errors import ErrorEnvelope
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus import protocol
 from capture_api.tus.append import upload_append
@@ -33,7 +34,7 @@ class TokenOrDiscovery(IsAuthenticated):
 
 
 @extend_schema(exclude=True)  # tus is its own protocol; OpenAPI cannot describe it usefully
-class TusView(APIView):
+class TusView(ErrorEnvelope, APIView):
     permission_classes = [TokenOrDiscovery]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -50,16 +51,11 @@ class TusView(APIView):
         return response
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
-        if isinstance(exc, TusRefusal):
-            response = JsonResponse(
-                {exc.field: [exc.reason]},
-                status=exc.status,
-                reason=protocol.REASON_PHRASES.get(exc.status),
-            )
-            for name, value in exc.headers.items():
-                response[name] = value
-            return response
-        return super().handle_exception(exc)
+        # The error envelope, with the status and headers tus names (TusRefusal).
+        response = super().handle_exception(exc)
+        if response.status_code in protocol.REASON_PHRASES:
+            response.reason_phrase = protocol.REASON_PHRASES[response.status_code]
+        return response
 
     def finalize_response(
         self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
@@ -77,6 +73,7 @@ class UploadCreate(TusView):
         if "Upload-Defer-Length" in request.headers:
             raise TusRefusal(
                 "creation-defer-length is not supported; send Upload-Length",
+                code="defer_length_unsupported",
                 field="Upload-Defer-Length",
             )
         with_upload = _content_length(request) > 0
@@ -146,6 +143,7 @@ def _content_length(request: Request) -> int:
         # Django reads a body without Content-Length as empty: refuse rather than lose it.
         raise TusRefusal(
             "send Content-Length; chunked request bodies are not taken",
+            code="length_required",
             status=411,
             field="Content-Length",
         )

@@ -94,20 +94,48 @@ def test_idempotency_key_reused_for_another_file_is_refused(
     same_size = post(capturer_client, photo[:-3] + b"\x00\xff\xd9", **{"Idempotency-Key": "k-2"})
 
     assert longer.status_code == same_size.status_code == 422
-    assert "Idempotency-Key" in longer.json()["file"][0]
+    for refused in (longer, same_size):
+        error = refused.json()["error"]
+        assert (error["code"], error["field"], error["retryable"]) == (
+            "idempotency_key_reused",
+            "file",
+            False,
+        )
+        assert "Idempotency-Key" in error["message"]
     assert Capture.objects.count() == 1
 
 
 @pytest.mark.parametrize(
-    ("content", "context", "status", "field", "words"),
+    ("content", "context", "status", "code", "field", "words"),
     [
-        (b"", CONTEXT, 400, "file", "empty"),
-        (b"just some notes, not a photo\n" * 20, CONTEXT, 415, "file", "text"),
-        (None, None, 400, "context", "required"),
-        (None, "{not json", 400, "context", "not valid JSON"),
-        (None, {"specialty": "wound"}, 400, "context", "patient"),
-        (None, {"patient": {"id": "X"}, "specialty": "astrology"}, 400, "context", "specialty"),
-        (None, {"patient": {"id": "X"}, "colour": "red"}, 400, "context", "colour"),
+        (b"", CONTEXT, 400, "file_invalid", "file", "empty"),
+        (
+            b"just some notes, not a photo\n" * 20,
+            CONTEXT,
+            415,
+            "file_type_unsupported",
+            "file",
+            "text",
+        ),
+        (None, None, 400, "context_invalid", "context", "required"),
+        (None, "{not json", 400, "context_invalid", "context", "not valid JSON"),
+        (None, {"specialty": "wound"}, 400, "context_invalid", "context", "patient"),
+        (
+            None,
+            {"patient": {"id": "X"}, "specialty": "astrology"},
+            400,
+            "context_invalid",
+            "context",
+            "specialty",
+        ),
+        (
+            None,
+            {"patient": {"id": "X"}, "colour": "red"},
+            400,
+            "context_invalid",
+            "context",
+            "colour",
+        ),
     ],
     ids=[
         "empty",
@@ -121,13 +149,14 @@ def test_idempotency_key_reused_for_another_file_is_refused(
 )
 @pytest.mark.django_db
 def test_bad_input_is_refused_and_nothing_is_kept(
-    capturer_client: APIClient, photo: bytes, content, context, status, field, words
+    capturer_client: APIClient, photo: bytes, content, context, status, code, field, words
 ) -> None:
     response = post(capturer_client, photo if content is None else content, context=context)
 
     assert response.status_code == status, response.content
-    message = " ".join(response.json()[field])
-    assert words.lower() in message.lower()
+    error = response.json()["error"]
+    assert (error["code"], error["field"], error["retryable"]) == (code, field, False)
+    assert words.lower() in error["message"].lower()
     assert Capture.objects.count() == 0
     assert originals() == []
 
@@ -136,18 +165,37 @@ def test_bad_input_is_refused_and_nothing_is_kept(
 def test_no_file_part_is_refused(capturer_client: APIClient) -> None:
     response = capturer_client.post(URL, {"context": json.dumps(CONTEXT)}, format="multipart")
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "message": "No file was submitted.",
+        "field": "file",
+        "retryable": False,
+    }
 
 
-@pytest.mark.parametrize("authorization", [None, "Token not-a-real-token", "Bearer abc"])
+@pytest.mark.parametrize(
+    ("authorization", "code"),
+    [
+        (None, "not_authenticated"),
+        ("Token not-a-real-token", "authentication_failed"),
+        # Not a scheme the hub reads: as good as no token at all.
+        ("Bearer abc", "not_authenticated"),
+    ],
+)
 @pytest.mark.django_db
-def test_without_a_valid_token_nothing_is_accepted(photo: bytes, authorization: str | None) -> None:
+def test_without_a_valid_token_nothing_is_accepted(
+    photo: bytes, authorization: str | None, code: str
+) -> None:
     client = APIClient()
     if authorization:
         client.credentials(HTTP_AUTHORIZATION=authorization)
     response = post(client, photo)
 
     assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert (error["field"], error["retryable"]) == ("Authorization", False)
+    assert response["WWW-Authenticate"] == "Token"
     assert Capture.objects.count() == 0
     assert originals() == []
 
@@ -160,7 +208,9 @@ def test_capturers_see_their_own_captures_operators_see_all(
     other = api_client_for("other-nurse", Role.CAPTURER)
 
     assert capturer_client.get(f"{URL}/{capture_id}").status_code == 200
-    assert other.get(f"{URL}/{capture_id}").status_code == 404
+    hidden = other.get(f"{URL}/{capture_id}")
+    assert hidden.status_code == 404
+    assert hidden.json()["error"]["code"] == "not_found"
     assert operator_client.get(f"{URL}/{capture_id}").status_code == 200
     assert [c["id"] for c in operator_client.get(URL).json()["results"]] == [capture_id]
     assert other.get(URL).json()["results"] == []

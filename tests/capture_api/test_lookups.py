@@ -40,9 +40,40 @@ def test_open_orders_and_current_encounters(
     assert [e["identifier"] for e in encounters] == [loaded.visits["jane_now"]]
 
 
-def test_an_unknown_mrn(capturer_client: APIClient, emr: FhirEngine) -> None:
-    assert capturer_client.get("/api/v1/patients", {"identifier": "NOBODY"}).json()["results"] == []
-    assert capturer_client.get("/api/v1/patients/NOBODY/orders").status_code == 404
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/patients?identifier=NOBODY",
+        "/api/v1/patients/NOBODY/orders",
+        "/api/v1/patients/NOBODY/encounters",
+    ],
+)
+def test_an_unknown_mrn_is_patient_not_found(
+    capturer_client: APIClient, emr: FhirEngine, loaded: Hospital, url: str
+) -> None:
+    response = capturer_client.get(url)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "code": "patient_not_found",
+        "message": "no single active patient has this identifier",
+        "field": "identifier",
+        "retryable": False,
+    }
+
+
+def test_a_search_without_an_mrn_names_the_parameter(
+    capturer_client: APIClient, emr: FhirEngine
+) -> None:
+    response = capturer_client.get("/api/v1/patients")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["field"], error["retryable"]) == (
+        "invalid_request",
+        "identifier",
+        False,
+    )
 
 
 def test_without_an_emr_the_client_is_told_to_ask_the_user(
@@ -50,21 +81,38 @@ def test_without_an_emr_the_client_is_told_to_ask_the_user(
 ) -> None:
     settings.HUB_FHIR_URL = None
 
-    body = capturer_client.get("/api/v1/patients", {"identifier": "MRN-1"}).json()
+    response = capturer_client.get("/api/v1/patients", {"identifier": "MRN-1"})
 
-    assert body["lookup"] == "none"
-    assert body["results"] == []
+    assert response.status_code == 501
+    error = response.json()["error"]
+    assert (error["code"], error["field"], error["retryable"]) == (
+        "emr_not_configured",
+        None,
+        False,
+    )
+    assert "HUB_FHIR_URL" in error["message"]
 
 
-def test_the_emr_down_is_a_503_with_a_reason(capturer_client: APIClient, settings) -> None:
+@pytest.mark.parametrize(
+    "url", ["/api/v1/patients?identifier=MRN-1", "/api/v1/patients/MRN-1/orders"]
+)
+def test_the_emr_down_is_a_retryable_503_with_retry_after(
+    capturer_client: APIClient, settings, url: str
+) -> None:
     settings.HUB_FHIR_URL = f"http://127.0.0.1:{free_port()}/fhir/R4"
     settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
 
-    response = capturer_client.get("/api/v1/patients", {"identifier": "MRN-1"})
+    response = capturer_client.get(url)
 
     assert response.status_code == 503
-    assert "the EMR does not answer" in response.json()["detail"]
+    error = response.json()["error"]
+    assert (error["code"], error["field"], error["retryable"]) == ("emr_unavailable", None, True)
+    assert error["message"].startswith("the EMR does not answer")
+    assert response["Retry-After"] == "30"
 
 
 def test_look_ups_need_a_token(emr: FhirEngine) -> None:
-    assert APIClient().get("/api/v1/patients", {"identifier": "X"}).status_code == 401
+    response = APIClient().get("/api/v1/patients", {"identifier": "X"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
