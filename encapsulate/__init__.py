@@ -18,14 +18,25 @@ from encapsulate.context.capture import (
     Specialty,
 )
 from encapsulate.context.parse import context_to_json, parse_context
+
+# What the hub uses beyond wrapping: originals with XDS metadata for MHD, and
+# the IOCM rejection note for withdrawals.
+from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import ContextError, EncapsulateError, MediaError, UnsupportedMediaError
 from encapsulate.handlers import inspector, wrapper
 from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.iods.rejection_note import RejectionReason, build_rejection_note
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.sniff import MediaType, identify, sniff, sniff_file
+from encapsulate.mhd import mhd_provide_bundle
 from encapsulate.written import WrittenInstance
+from encapsulate.xds import describe_original
+from encapsulate.xds_original import EXTENSIONS as ORIGINAL_EXTENSIONS
+from encapsulate.xds_original import write_scrubbed_original
+from encapsulate.xds_policy import XdsPolicy
 
 __all__ = [
+    "ORIGINAL_EXTENSIONS",
     "BodySite",
     "CaptureContext",
     "ContextError",
@@ -39,16 +50,23 @@ __all__ = [
     "Order",
     "Patient",
     "Producer",
+    "RejectionReason",
     "Specialty",
     "UnsupportedMediaError",
     "WrittenInstance",
+    "XdsPolicy",
+    "build_rejection_note",
     "context_to_json",
+    "describe_original",
     "identify",
     "inspect_media",
+    "mhd_provide_bundle",
     "parse_context",
     "sniff",
     "sniff_file",
     "wrap",
+    "write_atomically",
+    "write_scrubbed_original",
 ]
 
 

@@ -17,7 +17,8 @@ from PIL import Image, ImageOps
 from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.output_file import write_atomically
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iod_choice import MediaKind, choose_iod
+from encapsulate.iods.choice import MediaKind, choose_iod
+from encapsulate.iods.vl_image import build_photo_image
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import (
     FACE_DETECTION_SIDE,
@@ -29,7 +30,6 @@ from encapsulate.media.privacy import (
 from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
 from encapsulate.photo_pixels import from_camera_stream
 from encapsulate.raster_photo import inspect_raster, wrap_raster
-from encapsulate.vl_photographic import build_photo_image
 from encapsulate.written import WrittenInstance
 
 

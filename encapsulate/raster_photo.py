@@ -1,7 +1,7 @@
 """Photos and screenshots that are not camera JPEGs, described and wrapped.
 
 The handler for PNG, TIFF, WebP, HEIF, BMP and GIF, and for JPEGs coded as
-CMYK, YCCK or RGB. The IOD follows the specialty (``iod_choice``); how the
+CMYK, YCCK or RGB. The IOD follows the specialty (``iods.choice``); how the
 pixels are coded follows the policy in ``photo_pixels`` (lossless stays
 lossless, lossy becomes a high-quality DERIVED JPEG).
 """
@@ -18,19 +18,19 @@ from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.image_decode import RasterImage, read_raster
-from encapsulate.iod_choice import (
+from encapsulate.iods.choice import (
     OPHTHALMIC_8BIT,
     SECONDARY_CAPTURE,
     IodChoice,
     MediaKind,
     choose_iod,
 )
+from encapsulate.iods.secondary_capture import build_secondary_capture
+from encapsulate.iods.vl_image import build_photo_image
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
 from encapsulate.media.sniff import MediaType
 from encapsulate.photo_pixels import encode_jpeg, encode_lossless
-from encapsulate.secondary_capture import build_secondary_capture
-from encapsulate.vl_photographic import build_photo_image
 from encapsulate.written import WrittenInstance
 
 SCREEN_FORMATS = (MediaType.PNG.value, MediaType.BMP.value, MediaType.GIF.value)

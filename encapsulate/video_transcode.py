@@ -16,6 +16,7 @@ from pathlib import Path
 
 from encapsulate.errors import MediaError
 from encapsulate.video_policy import TranscodeTarget
+from encapsulate.video_probe import SUPPORTED_CODECS, VideoProbe
 
 # ffmpeg muxer for each output container the policy names.
 _MUXERS = {"mp4": "mp4", "mpegts": "mpegts", "mpeg": "vob"}
@@ -125,3 +126,15 @@ def transcode(
         str(target_path),
     ]
     return _run(arguments, target_path, "transcoded")
+
+
+def derivation_text(source: VideoProbe, stream: VideoProbe, rotation: int) -> str:
+    """Derivation Description (0008,2111) for a transcoded stream: method and source."""
+    codec = SUPPORTED_CODECS.get(source.codec, source.codec)
+    profile = f" {source.profile}" if source.profile else ""
+    turned = f", rotated {rotation} degrees clockwise" if rotation else ""
+    return (
+        f"Transcoded with FFmpeg libx264 from {codec}{profile} {source.pix_fmt} "
+        f"{source.width}x{source.height} ({source.container}){turned} "
+        f"to H.264 High Profile yuv420p {stream.width}x{stream.height} in MP4"
+    )

@@ -14,10 +14,10 @@ from pathlib import Path
 from encapsulate.context.capture import CaptureContext
 from encapsulate.errors import MediaError
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iod_choice import MediaKind, choose_iod
+from encapsulate.iods.choice import MediaKind, choose_iod
+from encapsulate.iods.video import VideoOrigin, build_video_dataset
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.sniff import sniff_file
-from encapsulate.video_dicom import VideoOrigin, build_video_dataset, derivation_text
 from encapsulate.video_output import write_video_instance
 from encapsulate.video_policy import (
     MAX_FRAGMENT,
@@ -28,7 +28,7 @@ from encapsulate.video_policy import (
     fragmentable_syntax,
 )
 from encapsulate.video_probe import SUPPORTED_CODECS, VideoProbe, media_info, probe_video
-from encapsulate.video_transcode import remux, transcode
+from encapsulate.video_transcode import derivation_text, remux, transcode
 from encapsulate.written import WrittenInstance
 
 

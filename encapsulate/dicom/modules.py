@@ -1,8 +1,9 @@
 """The modules every object the hub writes shares, filled from the capture context.
 
 One function per module of PS3.3 (or a close group of them), so that each IOD
-builder (`vl_photographic`, video, secondary capture, PDF, ...) states only
-what is its own: the image or document modules and the pixel or document data.
+builder (``iods.vl_image``, ``iods.video``, ``iods.secondary_capture``, ...)
+states only what is its own: the image or document modules and the pixel or
+document data.
 """
 
 from __future__ import annotations

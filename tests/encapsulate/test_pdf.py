@@ -11,8 +11,8 @@ import pytest
 from encapsulate import CaptureContext, InstanceIdentity, inspect_media, wrap
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.identity import Producer
+from encapsulate.iods.encapsulated_pdf import build_encapsulated_pdf
 from encapsulate.pdf_document import PdfDocument, read_pdf
-from encapsulate.pdf_wrap import build_encapsulated_pdf
 from tests.dicom_checks import dciodvfy_errors
 from tests.media_documents import (
     AUTHOR,

@@ -1,4 +1,4 @@
-"""The modules each photo IOD adds to the VL image core (``vl_photographic``).
+"""What the Ophthalmic Photography 8 Bit Image IOD (PS3.3 A.39.1) adds to the VL image core.
 
 Only what dciodvfy and PS3.3 Annex A require beyond the shared modules; values
 the hub cannot know are left empty where the attribute is type 2 (PS3.5 7.4.1).
@@ -10,20 +10,11 @@ from datetime import datetime
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import generate_uid
 
 from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.modules import code_item
 from encapsulate.errors import ContextError, UnsupportedMediaError
-from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iod_choice import DERMOSCOPIC, OPHTHALMIC_8BIT, US_IMAGE, IodChoice
-from encapsulate.media.info import MediaInfo
 
-# PS3.15 E.1 (Basic Profile) replaces a Device Serial Number with a dummy value;
-# the hub strips the camera's serial (STANDARDS.md, Privacy) yet the Enhanced
-# General Equipment module needs one (type 1).
-DUMMY_SERIAL_NUMBER = "REMOVED"
-UNKNOWN = "UNKNOWN"
 # PS3.16 CID 4202 Ophthalmic Photography Acquisition Device.
 FUNDUS_CAMERA = ("409898007", "SCT", "Fundus Camera")
 EXTERNAL_CAMERA = ("409903006", "SCT", "External Camera")
@@ -35,15 +26,13 @@ UTC_SYNCHRONIZATION = "1.2.840.10008.15.1.1"
 FRAME_TIME_TAG = 0x00181063
 
 
-def check_iod_inputs(iod: IodChoice, *, acquired: datetime | None, derived: bool) -> None:
-    """Refuse what an IOD cannot hold honestly, before anything is built.
+def check_ophthalmic_inputs(*, acquired: datetime | None, derived: bool) -> None:
+    """Refuse what the IOD cannot hold honestly, before anything is built.
 
     Ophthalmic Photography needs Content Date and Time (type 1, C.8.17.2), and a
     DERIVED image needs Image Type value 3 and its source images (C.8.17.2.1),
     which a converted phone photo does not have.
     """
-    if iod.sop_class_uid != OPHTHALMIC_8BIT.sop_class_uid:
-        return
     if acquired is None:
         raise ContextError(
             "context.captured_at is required for ophthalmic photos (the photo has no capture time)"
@@ -55,37 +44,7 @@ def check_iod_inputs(iod: IodChoice, *, acquired: datetime | None, derived: bool
         )
 
 
-def keeps_acquisition_context(iod: IodChoice) -> bool:
-    """The US Image IOD has no Acquisition Context module (PS3.3 A.6.1)."""
-    return iod.sop_class_uid != US_IMAGE.sop_class_uid
-
-
-def _enhanced_general_equipment(ds: Dataset, info: MediaInfo, producer: Producer) -> None:
-    """Enhanced General Equipment (C.7.5.2): all type 1."""
-    ds.Manufacturer = info.make or UNKNOWN
-    ds.ManufacturerModelName = info.model or UNKNOWN
-    ds.DeviceSerialNumber = DUMMY_SERIAL_NUMBER
-    ds.SoftwareVersions = producer.software_versions
-
-
-def _dermoscopic(
-    ds: Dataset, info: MediaInfo, identity: InstanceIdentity, producer: Producer
-) -> None:
-    """Dermoscopic Photography (A.32.11): Frame of Reference, Enhanced General
-    Equipment, and the Dermoscopic Image module's type 2 acquisition facts."""
-    # Frame of Reference (C.7.4.1): one per series, i.e. per lesion tracked over time.
-    ds.FrameOfReferenceUID = generate_uid(
-        entropy_srcs=[identity.series_instance_uid, "frame-of-reference"]
-    )
-    ds.PositionReferenceIndicator = ""
-    _enhanced_general_equipment(ds, info, producer)
-    ds.LightSourcePolarization = ""
-    ds.EmitterColorTemperature = None
-    ds.ContactMethod = ""
-    ds.OpticalMagnificationFactor = None
-
-
-def _ophthalmic(ds: Dataset, context: CaptureContext) -> None:
+def add_ophthalmic_modules(ds: Dataset, context: CaptureContext) -> None:
     """Ophthalmic Photography 8 Bit (A.39.1): Synchronization, Multi-frame (one
     frame), and the acquisition and photographic parameters modules."""
     # Synchronization (C.7.4.2)
@@ -112,20 +71,3 @@ def _ophthalmic(ds: Dataset, context: CaptureContext) -> None:
     ds.ImagePathFilterTypeStackCodeSequence = Sequence()
     ds.LensesCodeSequence = Sequence()
     ds.DetectorType = ""
-
-
-def add_iod_modules(
-    ds: Dataset,
-    iod: IodChoice,
-    *,
-    context: CaptureContext,
-    info: MediaInfo,
-    identity: InstanceIdentity,
-    producer: Producer,
-) -> None:
-    """Add the modules ``iod`` needs beyond the VL image core (none for VL Photographic,
-    VL Endoscopic and US Image)."""
-    if iod.sop_class_uid == DERMOSCOPIC.sop_class_uid:
-        _dermoscopic(ds, info, identity, producer)
-    elif iod.sop_class_uid == OPHTHALMIC_8BIT.sop_class_uid:
-        _ophthalmic(ds, context)

@@ -9,6 +9,8 @@ inputs give the same bytes. SC is the one photo IOD that takes 16-bit grey.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from highdicom.sc import SCImage
 from pydicom.dataset import Dataset
 
@@ -24,9 +26,12 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.image_decode import RasterImage
-from encapsulate.iod_choice import SECONDARY_CAPTURE
+from encapsulate.iods.choice import SECONDARY_CAPTURE
 from encapsulate.media.privacy import PrivacyFlags
+
+if TYPE_CHECKING:
+    # Only the type: the photo path decodes the image and calls this module.
+    from encapsulate.image_decode import RasterImage
 
 # PS3.3 C.8.6.1: WSD, workstation — the image came from a screen.
 CONVERSION_TYPE = "WSD"

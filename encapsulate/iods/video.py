@@ -2,7 +2,7 @@
 and Ultrasound Multi-frame (A.7), for an MPEG-2 / H.264 / HEVC stream.
 
 ``build_video_dataset`` makes everything but Pixel Data, which the writer
-(``video_wrap``) streams from the MP4 / MPEG file at write time. The
+(``video.wrap``) streams from the MP4 / MPEG file at write time. The
 attributes describe the stream that goes into Pixel Data (after any remux
 or transcode), never the file the phone sent.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -30,8 +31,11 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iod_choice import US_MULTIFRAME, IodChoice
-from encapsulate.video_probe import SUPPORTED_CODECS, VideoProbe
+from encapsulate.iods.choice import US_MULTIFRAME, IodChoice
+
+if TYPE_CHECKING:
+    # Only the type: the video path probes the stream and calls this module.
+    from encapsulate.video_probe import VideoProbe
 
 FRAME_TIME = Tag(0x0018, 0x1063)
 # Lossy Image Compression Method defined terms (PS3.3 C.7.6.1.1.5.1).
@@ -156,15 +160,3 @@ def build_video_dataset(
     add_cine_and_multiframe(ds, stream)
     add_video_pixel_module(ds, stream)
     return ds
-
-
-def derivation_text(source: VideoProbe, stream: VideoProbe, rotation: int) -> str:
-    """Derivation Description (0008,2111) for a transcoded stream: method and source."""
-    codec = SUPPORTED_CODECS.get(source.codec, source.codec)
-    profile = f" {source.profile}" if source.profile else ""
-    turned = f", rotated {rotation} degrees clockwise" if rotation else ""
-    return (
-        f"Transcoded with FFmpeg libx264 from {codec}{profile} {source.pix_fmt} "
-        f"{source.width}x{source.height} ({source.container}){turned} "
-        f"to H.264 High Profile yuv420p {stream.width}x{stream.height} in MP4"
-    )

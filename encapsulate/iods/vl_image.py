@@ -3,7 +3,8 @@ Photographic, A.32.11 Dermoscopic Photography, A.39.1 Ophthalmic Photography
 8 Bit) and the US Image IOD (A.6.1) for a POCUS still.
 
 They share the common modules (``dicom.modules``), General Image and Image
-Pixel; what each IOD adds is in ``photo_iods``. Attributes are grouped under
+Pixel; what the Dermoscopic and Ophthalmic IODs add is in ``dermoscopic`` and
+``ophthalmic``. Attributes are grouped under
 the name of the module they belong to. The output is byte-for-byte
 reproducible from the same inputs (no creation timestamps), so a retried task
 re-sends an identical instance.
@@ -11,9 +12,11 @@ re-sends an identical instance.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import UID
 
 from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
 from encapsulate.context.capture import CaptureContext, Specialty
@@ -29,16 +32,46 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iod_choice import VL_PHOTOGRAPHIC, IodChoice
+from encapsulate.iods.choice import DERMOSCOPIC, OPHTHALMIC_8BIT, US_IMAGE, IodChoice
+from encapsulate.iods.dermoscopic import add_dermoscopic_modules
+from encapsulate.iods.ophthalmic import add_ophthalmic_modules, check_ophthalmic_inputs
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyFlags
-from encapsulate.photo import PixelStream
-from encapsulate.photo_iods import add_iod_modules, check_iod_inputs, keeps_acquisition_context
-from encapsulate.photo_pixels import EncodedPixels, from_camera_stream
 
-VL_PHOTOGRAPHIC_IMAGE = UID(VL_PHOTOGRAPHIC.sop_class_uid)
+if TYPE_CHECKING:
+    # Only the type: the photo path makes the pixels and calls this module.
+    from encapsulate.photo_pixels import EncodedPixels
+
 # Anatomic Region Modifier carries the side where the site code has none (CID 4029 note 8).
 _MODIFIER_SPECIALTIES = (Specialty.DERMATOLOGY, Specialty.DERMOSCOPY)
+
+
+def check_iod_inputs(iod: IodChoice, *, acquired: datetime | None, derived: bool) -> None:
+    """Refuse what ``iod`` cannot hold honestly (only Ophthalmic has such rules)."""
+    if iod.sop_class_uid == OPHTHALMIC_8BIT.sop_class_uid:
+        check_ophthalmic_inputs(acquired=acquired, derived=derived)
+
+
+def keeps_acquisition_context(iod: IodChoice) -> bool:
+    """The US Image IOD has no Acquisition Context module (PS3.3 A.6.1)."""
+    return iod.sop_class_uid != US_IMAGE.sop_class_uid
+
+
+def add_iod_modules(
+    ds: Dataset,
+    iod: IodChoice,
+    *,
+    context: CaptureContext,
+    info: MediaInfo,
+    identity: InstanceIdentity,
+    producer: Producer,
+) -> None:
+    """Add the modules ``iod`` needs beyond the VL image core (none for VL Photographic,
+    VL Endoscopic and US Image)."""
+    if iod.sop_class_uid == DERMOSCOPIC.sop_class_uid:
+        add_dermoscopic_modules(ds, info, identity, producer)
+    elif iod.sop_class_uid == OPHTHALMIC_8BIT.sop_class_uid:
+        add_ophthalmic_modules(ds, context)
 
 
 def build_photo_image(
@@ -122,29 +155,3 @@ def build_photo_image(
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
     return ds
-
-
-def build_vl_photographic(
-    *,
-    pixels: PixelStream,
-    info: MediaInfo,
-    camera_stream_size: int,
-    context: CaptureContext,
-    identity: InstanceIdentity,
-    producer: Producer,
-    sop_class_uid: str = VL_PHOTOGRAPHIC_IMAGE,
-    modality: str = "XC",
-    privacy: PrivacyFlags | None = None,
-) -> Dataset:
-    """A VL Photographic Image (or another VL IOD) holding a camera JPEG stream."""
-    iod = IodChoice(VL_PHOTOGRAPHIC.name, sop_class_uid, modality)
-    return build_photo_image(
-        pixels=from_camera_stream(pixels, camera_stream_size=camera_stream_size),
-        info=info,
-        context=context,
-        identity=identity,
-        producer=producer,
-        iod=iod,
-        privacy=privacy or PrivacyFlags("NO", "NO", None),
-        contribution="Wrapped a camera JPEG as DICOM",
-    )
