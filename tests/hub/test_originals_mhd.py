@@ -71,19 +71,24 @@ def test_an_original_goes_to_the_mhd_recipient_with_its_metadata(
     kept = OriginalDocument.objects.get(capture=capture)
     sent = data_path(kept.path).read_bytes()
     assert_no_private_metadata(sent)
-    (reference,) = (
-        mhd.search(
-            f"DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:{capture.sop_instance_uid}"
-        )
-        or mhd.search("DocumentReference?_count=1000")[-1:]
-    )
+    # MHD carries the DocumentEntry's uniqueId (the capture's SOP Instance UID) as
+    # masterIdentifier, which R4's DocumentReference `identifier` search covers too.
+    unique_id = f"urn:oid:{capture.sop_instance_uid}"
+    found = mhd.search(f"DocumentReference?identifier=urn:ietf:rfc:3986|{unique_id}")
+    ours = [r for r in found if r.get("masterIdentifier", {}).get("value") == unique_id]
+    assert len(ours) == 1, f"the recipient has no single DocumentReference {unique_id}: {found}"
+    (reference,) = ours
     attachment = reference["content"][0]["attachment"]
     assert attachment["contentType"] == "image/jpeg"
     assert attachment["size"] == len(sent)
     assert attachment["hash"] == base64.b64encode(hashlib.sha1(sent).digest()).decode()
     assert attachment["url"].startswith("Binary/")
     assert base64.b64decode(mhd.read(attachment["url"])["data"]) == sent
-    assert reference["masterIdentifier"]["value"] == f"urn:oid:{capture.sop_instance_uid}"
+    assert reference["masterIdentifier"] == {
+        "use": "usual",
+        "system": "urn:ietf:rfc:3986",
+        "value": unique_id,
+    }
     assert reference["subject"]  # the patient, by the MRN in the hospital's domain
     submissions = [
         entry
