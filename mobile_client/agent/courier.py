@@ -5,9 +5,11 @@ upload URL (written before the first byte goes), then the capture the hub
 made of it. A crash at any point resumes the same upload from the hub's
 offset; content sent before, under any file name, is not sent again.
 
-Transient trouble (network, 5xx, the hub not accepting the token) is retried
-with capped exponential backoff for as long as it lasts: a capture is never
-dropped. A refusal (4xx with a reason) ends in `failed/`.
+Transient trouble (no answer, an envelope saying `retryable: true`, the hub
+not accepting the agent's token) is retried with capped exponential backoff,
+never sooner than the hub's Retry-After, for as long as it lasts: a capture is
+never dropped. A refusal (`retryable: false`, the file at fault) ends in
+`failed/` with the hub's reason.
 """
 
 from __future__ import annotations
@@ -36,12 +38,11 @@ from mobile_client.agent.reporting import Reporter
 HASH_PIECE = 1024 * 1024
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 60.0
+# A Retry-After longer than this is taken as this: the agent keeps asking now and then.
+RETRY_AFTER_MAX_SECONDS = 600.0
 POLL_SECONDS = 1.0
 # States after which a capture changes no more by itself.
 SETTLED = {"archived", "rejected", "failed"}
-# 401/403: the agent's token is wrong or lacks the role; 404 on creation: the
-# wrong hub URL. None is the file's fault, so the file waits for an operator.
-_AGENT_PROBLEMS = {401, 403, 404}
 
 
 class Result(StrEnum):
@@ -132,6 +133,8 @@ class Courier:
             except HubUnavailable as error:
                 failures += 1
                 delay = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** (failures - 1))
+                if error.retry_after is not None:
+                    delay = max(delay, min(error.retry_after, RETRY_AFTER_MAX_SECONDS))
                 self.reporter.event(
                     "retry",
                     level="warning",
@@ -150,7 +153,8 @@ class Courier:
             try:
                 url = self.hub.create_upload(media, metadata=metadata)
             except HubRefused as refused:
-                if refused.status in _AGENT_PROBLEMS:
+                # A wrong or unprivileged token is not the file's fault: it waits for an operator.
+                if refused.credentials_at_fault:
                     raise HubUnavailable(refused.reason) from None
                 # A refused context is not the content's fault: not journalled, so
                 # the file dropped again with a corrected sidecar is sent.
@@ -172,7 +176,7 @@ class Courier:
             self.journal.forget(digest)
             raise HubUnavailable("the hub no longer knows the upload; starting again") from None
         except HubRefused as refused:
-            if refused.status in (401, 403):
+            if refused.credentials_at_fault:
                 raise HubUnavailable(refused.reason) from None
             self.journal.refused(sha256=digest, size=size, name=media.name, reason=refused.reason)
             return Outcome(Result.FAILED, reason=refused.reason)

@@ -2,9 +2,11 @@
 
 Uploads go through the unmodified tuspy client (tus 1.0.0 at /api/v1/uploads/).
 Every failure is sorted into one of two kinds, so the caller knows whether to
-try again: `HubRefused` (a 4xx that will answer the same way next time; the
-file goes to `failed/` with the hub's reason) and `HubUnavailable` (network
-errors, 5xx, 423 and the like; the file stays and is tried again later).
+try again: `HubRefused` (the hub's error envelope says `retryable: false`; the
+file goes to `failed/` with the hub's reason) and `HubUnavailable` (the
+envelope says `retryable: true`, or there was no answer from the hub at all;
+the file stays and is tried again later). `classify` is the one place that
+decides; it keeps no list of statuses of its own (docs/api-errors.md).
 """
 
 from __future__ import annotations
@@ -23,21 +25,65 @@ UPLOADS_PATH = "/api/v1/uploads/"
 CAPTURES_PATH = "/api/v1/captures"
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 LOOKUP_TIMEOUT_SECONDS = 30
-# 4xx answers that say "not now" rather than "never".
-_TRANSIENT_4XX = {408, 409, 423, 425, 429}
+# The header that names the agent's own credentials in the envelope's `field`.
+AUTHORIZATION = "Authorization"
+# Error codes of uploads the hub no longer has: the file is sent again, from the start.
+_UPLOAD_GONE_CODES = {"upload_not_found", "upload_lost"}
+
+
+@dataclass(frozen=True)
+class HubError:
+    """The hub's error envelope: `{"error": {code, message, field, retryable}}`."""
+
+    code: str
+    message: str
+    field: str | None
+    retryable: bool
+
+    @classmethod
+    def of(cls, content: bytes | str | None) -> HubError | None:
+        """The envelope in an error body; None when the body is not one (not the hub's)."""
+        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+        try:
+            error = json.loads(text or "")["error"]
+            return cls(
+                code=str(error["code"]),
+                message=str(error["message"]),
+                field=error.get("field"),
+                retryable=bool(error["retryable"]),
+            )
+        except (ValueError, TypeError, KeyError):
+            return None
 
 
 class HubRefused(Exception):
     """The hub will not take the file; `reason` is its one-line explanation."""
 
-    def __init__(self, reason: str, *, status: int) -> None:
+    def __init__(self, reason: str, *, status: int, error: HubError | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.error = error
+
+    @property
+    def code(self) -> str | None:
+        return self.error.code if self.error else None
+
+    @property
+    def credentials_at_fault(self) -> bool:
+        """The agent's token, not the file, is what the hub refused (401, 403)."""
+        return self.error is not None and self.error.field == AUTHORIZATION
 
 
 class HubUnavailable(Exception):
-    """The hub could not be reached or failed; worth trying again later."""
+    """The hub could not be reached or failed; worth trying again later.
+
+    `retry_after` is the hub's Retry-After, in seconds, when it sent one.
+    """
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class UploadGone(Exception):
@@ -71,7 +117,7 @@ class HubClient:
         try:
             return uploader.create_url()
         except TusCommunicationError as error:
-            raise _classified(error, "creating the upload") from None
+            raise _of_tus(error, "creating the upload") from None
 
     def send(
         self,
@@ -92,9 +138,16 @@ class HubClient:
                 str(path), url=upload_url, chunk_size=self.chunk_bytes, upload_checksum=True
             )
         except TusCommunicationError as error:
+            # A HEAD answer has no body, so no envelope: tus gives its statuses their meaning.
             if error.status_code == 404:
                 raise UploadGone(upload_url) from None
-            raise _classified(error, "asking for the upload's offset") from None
+            if error.status_code == 410:
+                raise HubRefused(
+                    "HTTP 410: the hub refused this file earlier", status=410
+                ) from None
+            raise classify(
+                error.status_code, None, doing="asking for the upload's offset"
+            ) from None
         size = uploader.get_file_size()
         start = uploader.offset
         progress(start, size)
@@ -105,9 +158,11 @@ class HubClient:
             try:
                 uploader.upload_chunk()
             except TusCommunicationError as error:
-                if error.status_code == 404:
+                headers = getattr(uploader.request, "response_headers", None) or {}
+                failure = _of_tus(error, "sending a chunk", retry_after=headers.get("retry-after"))
+                if isinstance(failure, HubRefused) and failure.code in _UPLOAD_GONE_CODES:
                     raise UploadGone(upload_url) from None
-                raise _classified(error, "sending a chunk") from None
+                raise failure from None
             progress(uploader.offset, size)
             pace(uploader.offset - before)
         return UploadResult(upload_url=upload_url, size=size, sent=size - start)
@@ -132,37 +187,52 @@ class HubClient:
             )
         except requests.RequestException as error:
             raise HubUnavailable(f"looking up the capture: {error}") from None
-        if response.status_code >= 500 or response.status_code in _TRANSIENT_4XX:
-            raise HubUnavailable(f"looking up the capture: HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise HubRefused(
-                _reason(response.content, response.status_code), status=response.status_code
+            raise classify(
+                response.status_code,
+                response.content,
+                doing="looking up the capture",
+                retry_after=response.headers.get("Retry-After"),
             )
         return response.json()
 
 
-def _classified(error: TusCommunicationError, doing: str) -> Exception:
-    status = error.status_code
-    if status is None or status >= 500 or status in _TRANSIENT_4XX:
-        detail = f"HTTP {status}" if status else str(error)
-        return HubUnavailable(f"{doing}: {detail}")
-    return HubRefused(_reason(error.response_content, status), status=status)
+def classify(
+    status: int | None,
+    content: bytes | str | None,
+    *,
+    doing: str,
+    retry_after: str | None = None,
+) -> HubRefused | HubUnavailable:
+    """The one retry decision: from the hub's envelope, never from the status alone.
+
+    No answer at all (network) and an answer that is not the hub's envelope (a
+    proxy's page, a wrong hub URL, a bodiless HEAD) are retried: they say
+    nothing about the file. Otherwise `retryable` decides.
+    """
+    if status is None:
+        return HubUnavailable(f"{doing}: {content or 'no answer'}")
+    error = HubError.of(content)
+    if error is None:
+        return HubUnavailable(f"{doing}: HTTP {status} without the hub's error envelope")
+    reason = f"HTTP {status}: " + (f"{error.field}: " if error.field else "") + error.message
+    reason = " ".join(reason.split())
+    if error.retryable:
+        return HubUnavailable(f"{doing}: {reason}", retry_after=_seconds(retry_after))
+    return HubRefused(reason, status=status, error=error)
 
 
-def _reason(content: bytes | str | None, status: int) -> str:
-    """The hub's reason from its error body (`{"file": ["the file is empty"]}`), one line."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content or ""
+def _of_tus(
+    error: TusCommunicationError, doing: str, *, retry_after: str | None = None
+) -> HubRefused | HubUnavailable:
+    if error.status_code is None:
+        return classify(None, str(error), doing=doing)
+    return classify(error.status_code, error.response_content, doing=doing, retry_after=retry_after)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After in seconds (the delay form; an HTTP-date is not worth parsing here)."""
     try:
-        body = json.loads(text)
+        return max(0.0, float(retry_after)) if retry_after else None
     except ValueError:
-        body = None
-    parts: list[str] = []
-    if isinstance(body, dict):
-        for field, value in body.items():
-            messages = value if isinstance(value, list) else [value]
-            parts.extend(f"{field}: {message}" for message in messages)
-    if not parts:
-        parts = [text.strip() or "no reason given"]
-    if status == 410 and parts == ["no reason given"]:
-        parts = ["the hub refused this file earlier"]
-    return f"HTTP {status}: " + "; ".join(" ".join(p.split()) for p in parts)
+        return None
