@@ -30,26 +30,26 @@ class Handler:
 
 HANDLERS: dict[MediaType, Handler] = {
     MediaType.JPEG: Handler(
-        "encapsulate.jpeg_wrap:inspect_jpeg", "encapsulate.jpeg_wrap:wrap_jpeg"
+        "encapsulate.photo.jpeg_wrap:inspect_jpeg", "encapsulate.photo.jpeg_wrap:wrap_jpeg"
     ),
     # Other images are decoded; the IOD and the coding follow raster_photo's policy.
     MediaType.PNG: Handler(
-        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+        "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
     MediaType.HEIF: Handler(
-        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+        "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
     MediaType.TIFF: Handler(
-        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+        "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
     MediaType.WEBP: Handler(
-        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+        "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
     MediaType.BMP: Handler(
-        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+        "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
     MediaType.GIF: Handler(
-        "encapsulate.raster_photo:inspect_raster", "encapsulate.raster_photo:wrap_raster"
+        "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
     MediaType.PDF: Handler("encapsulate.pdf_wrap:inspect_pdf", "encapsulate.pdf_wrap:wrap_pdf"),
     MediaType.DICOM: Handler(

@@ -5,7 +5,7 @@ only through the scrubber its own module exposes:
 
 - application/pdf: ``pdf_document`` (active content refused, information
   dictionary, XMP and page metadata removed).
-- image/jpeg: ``photo.pixel_stream`` (EXIF with GPS, serials and maker note,
+- image/jpeg: ``photo.camera_jpeg.pixel_stream`` (EXIF with GPS, serials and maker note,
   XMP, IPTC, thumbnail and trailer images removed; the EXIF orientation
   applied, losslessly where the stream allows).
 - video/mp4, video/quicktime, video/mp2t, video/mpeg: ``video_scrub`` (the
@@ -39,7 +39,7 @@ def _pdf(path: Path, target: Path) -> MediaType:
 
 
 def _jpeg(path: Path, target: Path) -> MediaType:
-    from encapsulate.photo import pixel_stream, read_camera_jpeg
+    from encapsulate.photo.camera_jpeg import pixel_stream, read_camera_jpeg
 
     target.write_bytes(pixel_stream(read_camera_jpeg(path)).stream)
     return MediaType.JPEG

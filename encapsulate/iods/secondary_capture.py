@@ -31,7 +31,7 @@ from encapsulate.media.privacy import PrivacyFlags
 
 if TYPE_CHECKING:
     # Only the type: the photo path decodes the image and calls this module.
-    from encapsulate.image_decode import RasterImage
+    from encapsulate.photo.decode import RasterImage
 
 # PS3.3 C.8.6.1: WSD, workstation — the image came from a screen.
 CONVERSION_TYPE = "WSD"

@@ -40,7 +40,7 @@ from encapsulate.media.privacy import PrivacyFlags
 
 if TYPE_CHECKING:
     # Only the type: the photo path makes the pixels and calls this module.
-    from encapsulate.photo_pixels import EncodedPixels
+    from encapsulate.photo.pixels import EncodedPixels
 
 # Anatomic Region Modifier carries the side where the site code has none (CID 4029 note 8).
 _MODIFIER_SPECIALTIES = (Specialty.DERMATOLOGY, Specialty.DERMOSCOPY)

@@ -10,7 +10,7 @@ photos show the patient's face or when a face is found in the frame.
 
 Metadata stripping (EXIF, XMP, IPTC, PNG text chunks, ...) is not here: the
 hub never copies source metadata into its outputs, it re-encodes or copies
-only the coded image (see ``photo`` and ``raster_photo``).
+only the coded image (see ``photo.camera_jpeg`` and ``photo.raster_wrap``).
 """
 
 from __future__ import annotations

@@ -110,8 +110,8 @@ def test_a_specialty_that_does_not_look_keeps_its_default(
         raise AssertionError("faces were looked for")
 
     monkeypatch.setattr("encapsulate.media.privacy.count_faces", no_look)
-    monkeypatch.setattr("encapsulate.jpeg_wrap.count_faces", no_look)
-    monkeypatch.setattr("encapsulate.raster_photo.count_faces", no_look)
+    monkeypatch.setattr("encapsulate.photo.jpeg_wrap.count_faces", no_look)
+    monkeypatch.setattr("encapsulate.photo.raster_wrap.count_faces", no_look)
     path, ds = wrapped(source, tmp_path, "endoscopy")
     assert ds.RecognizableVisualFeatures == "NO"  # PrivacyPolicy(recognizable=False)
     assert ds.BurnedInAnnotation == "YES"  # the video processor's overlay

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from encapsulate import InstanceIdentity, inspect_media, parse_context, wrap
-from encapsulate.image_decode import read_raster
+from encapsulate.photo.decode import read_raster
 from tests.dicom_checks import assert_no_private_metadata, dciodvfy_errors, psnr
 from tests.media_photos import (
     PRIVATE_TEXTS,

@@ -22,7 +22,7 @@ from encapsulate import (
 from encapsulate.context.body_sites import all_sites, body_site, find_site
 from encapsulate.media.exif import read_exif
 from encapsulate.media.sniff import sniff
-from encapsulate.raster_structure import walk_isobmff, walk_png, walk_webp
+from encapsulate.photo.structure import walk_isobmff, walk_png, walk_webp
 from tests.dicom_checks import dciodvfy_errors
 from tests.media import make_jpeg
 from tests.media_photos import (

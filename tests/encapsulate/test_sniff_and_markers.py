@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from encapsulate import MediaError, MediaType, UnsupportedMediaError, inspect_media, sniff
-from encapsulate.jpeg_markers import parse_jpeg
 from encapsulate.media.exif import read_exif
 from encapsulate.media.sniff import identify, sniff_file
+from encapsulate.photo.jpeg_markers import parse_jpeg
 from tests.media import make_jpeg, make_text_as_jpg, make_truncated_jpeg
 
 

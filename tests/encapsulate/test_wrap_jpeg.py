@@ -20,8 +20,8 @@ from encapsulate import (
     parse_context,
     wrap,
 )
-from encapsulate.jpeg_markers import parse_jpeg
 from encapsulate.media.privacy import face_detection_available
+from encapsulate.photo.jpeg_markers import parse_jpeg
 from tests.dicom_checks import assert_no_private_metadata, dciodvfy_errors, psnr, upright
 from tests.media import make_jpeg, make_text_as_jpg, make_truncated_jpeg, srgb_profile
 

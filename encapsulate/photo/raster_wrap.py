@@ -2,7 +2,7 @@
 
 The handler for PNG, TIFF, WebP, HEIF, BMP and GIF, and for JPEGs coded as
 CMYK, YCCK or RGB. The IOD follows the specialty (``iods.choice``); how the
-pixels are coded follows the policy in ``photo_pixels`` (lossless stays
+pixels are coded follows the policy in ``photo.pixels`` (lossless stays
 lossless, lossy becomes a high-quality DERIVED JPEG).
 """
 
@@ -17,7 +17,6 @@ from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.image_decode import RasterImage, read_raster
 from encapsulate.iods.choice import (
     OPHTHALMIC_8BIT,
     SECONDARY_CAPTURE,
@@ -30,7 +29,8 @@ from encapsulate.iods.vl_image import build_photo_image
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
 from encapsulate.media.sniff import MediaType
-from encapsulate.photo_pixels import encode_jpeg, encode_lossless
+from encapsulate.photo.decode import RasterImage, read_raster
+from encapsulate.photo.pixels import encode_jpeg, encode_lossless
 from encapsulate.written import WrittenInstance
 
 SCREEN_FORMATS = (MediaType.PNG.value, MediaType.BMP.value, MediaType.GIF.value)

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
-from encapsulate.jpeg_markers import (
+from encapsulate.media.exif import ExifFacts, read_exif
+from encapsulate.media.info import MediaInfo
+from encapsulate.media.sniff import MediaType, sniff_file
+from encapsulate.photo.jpeg_markers import (
     APP1,
     APP2,
     APP13,
@@ -27,16 +30,13 @@ from encapsulate.jpeg_markers import (
     parse_jpeg,
     strip_metadata,
 )
-from encapsulate.jpeg_transform import (
+from encapsulate.photo.jpeg_transform import (
     TransformRefused,
     rotate_lossless,
     rotate_reencoded,
     to_baseline,
 )
-from encapsulate.media.exif import ExifFacts, read_exif
-from encapsulate.media.info import MediaInfo
-from encapsulate.media.sniff import MediaType, sniff_file
-from encapsulate.raster_structure import refuse_polyglot
+from encapsulate.photo.structure import refuse_polyglot
 
 # The only coding processes with a non-retired transfer syntax (PS3.5 A.4.1).
 WRAPPABLE = ("baseline", "extended")
@@ -44,7 +44,7 @@ WRAPPABLE = ("baseline", "extended")
 
 class NeedsDecoding(UnsupportedMediaError):
     """A valid JPEG whose colour coding no DICOM photometric names (CMYK, YCCK,
-    RGB-coded): it has to be decoded and re-encoded (``raster_photo``)."""
+    RGB-coded): it has to be decoded and re-encoded (``photo.raster_wrap``)."""
 
 
 @dataclass(frozen=True)

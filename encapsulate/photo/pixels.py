@@ -32,8 +32,8 @@ from PIL import Image
 from pydicom.pixels import get_encoder
 from pydicom.uid import JPEGBaseline8Bit, JPEGLSLossless
 
-from encapsulate.jpeg_markers import parse_jpeg, strip_metadata
-from encapsulate.photo import PixelStream
+from encapsulate.photo.camera_jpeg import PixelStream
+from encapsulate.photo.jpeg_markers import parse_jpeg, strip_metadata
 
 JPEG_METHOD = "ISO_10918_1"
 # Quality of the baseline JPEG a decoded lossy source becomes (module docstring).
@@ -64,7 +64,7 @@ def _ratio(uncompressed: int, compressed: int) -> str:
 
 
 def from_camera_stream(pixels: PixelStream, *, camera_stream_size: int) -> EncodedPixels:
-    """A camera JPEG kept as it was coded (``photo.pixel_stream``)."""
+    """A camera JPEG kept as it was coded (``camera_jpeg.pixel_stream``)."""
     frame = pixels.frame
     samples = len(frame.components)
     raw = frame.rows * frame.columns * samples

@@ -1,8 +1,8 @@
 """A camera JPEG, described and wrapped (the handler for image/jpeg).
 
-The camera's stream goes into Pixel Data (``photo``) in the IOD the specialty
+The camera's stream goes into Pixel Data (``camera_jpeg``) in the IOD the specialty
 calls for; a JPEG coded as CMYK, YCCK or RGB is decoded and re-encoded by the
-raster path instead (``raster_photo``).
+raster path instead (``photo.raster_wrap``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from encapsulate.media.privacy import (
     default_policy,
     privacy_flags,
 )
-from encapsulate.photo import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
-from encapsulate.photo_pixels import from_camera_stream
-from encapsulate.raster_photo import inspect_raster, wrap_raster
+from encapsulate.photo.camera_jpeg import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
+from encapsulate.photo.pixels import from_camera_stream
+from encapsulate.photo.raster_wrap import inspect_raster, wrap_raster
 from encapsulate.written import WrittenInstance
 
 

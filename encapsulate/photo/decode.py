@@ -1,7 +1,7 @@
 """Decoding photos that cannot go into DICOM as they are: PNG, TIFF, WebP, HEIF,
 BMP, GIF, and JPEGs coded as CMYK, YCCK or RGB.
 
-Every file is checked whole (``raster_structure``) and its size is checked
+Every file is checked whole (``photo.structure``) and its size is checked
 against ``MAX_PIXELS`` before a single pixel is decoded, so a decompression
 bomb (a small file declaring a huge image) is refused cheaply. The result is
 upright pixels in one of the shapes the image IODs allow (8-bit grey or RGB,
@@ -25,7 +25,7 @@ from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.media.exif import ExifFacts, exif_facts
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.sniff import MediaType, sniff_file
-from encapsulate.raster_structure import (
+from encapsulate.photo.structure import (
     PNG_PRIVATE_CHUNKS,
     WEBP_PRIVATE_CHUNKS,
     refuse_polyglot,
