@@ -49,10 +49,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "hub.accounts",
-    "hub.captures",
-    "hub.delivery",
-    "hub.matching",
     "hub.audit",
+    "hub.captures",
+    "hub.emr",
+    "hub.dimse",
+    "hub.matching",
+    "hub.delivery",
+    "hub.pipeline",
+    "hub.workbench",
     "capture_api",
 ]
 
@@ -175,22 +179,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 HUB_QUEUE_CPU = f"{HUB_QUEUE_PREFIX}.cpu"
 HUB_QUEUE_IO = f"{HUB_QUEUE_PREFIX}.io"
 CELERY_TASK_DEFAULT_QUEUE = HUB_QUEUE_IO
+# CPU-heavy steps on their own queue; every other task (delivery, look-ups,
+# notices, the sweep) waits on network I/O and takes the default one.
 CELERY_TASK_ROUTES = {
-    "hub.captures.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
-    "hub.captures.tasks.match_capture": {"queue": HUB_QUEUE_IO},
-    "hub.captures.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
-    "hub.delivery.tasks.*": {"queue": HUB_QUEUE_IO},
-    "hub.captures.tasks.resume_stalled_captures": {"queue": HUB_QUEUE_IO},
+    "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
+    "hub.pipeline.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
 }
 HUB_RESUME_INTERVAL_SECONDS = env_float("HUB_RESUME_INTERVAL_SECONDS", 60.0, minimum=1.0)
 HUB_STEP_LEASE_SECONDS = env_int("HUB_STEP_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-captures": {
-        "task": "hub.captures.tasks.resume_stalled_captures",
+        "task": "hub.pipeline.tasks.resume_stalled_captures",
         "schedule": HUB_RESUME_INTERVAL_SECONDS,
     },
-    "expire-uploads": {"task": "capture_api.tasks.expire_uploads", "schedule": 3600.0},
-}
+}  # capture_api adds its own (see capture_api.apps)
 CELERY_BEAT_SCHEDULE_FILENAME = str(HUB_DATA_DIR / "celerybeat-schedule")
 
 # The archive (STOW-RS). Routing rules add more destinations later.
@@ -246,7 +248,22 @@ if HUB_FHIR_WRITEBACK not in ("off", "documentreference", "media"):
     raise ImproperlyConfigured(
         f"HUB_FHIR_WRITEBACK={HUB_FHIR_WRITEBACK!r} must be off, documentreference or media"
     )
+HUB_MATCH_RETRY_BASE_SECONDS = env_float("HUB_MATCH_RETRY_BASE_SECONDS", 2.0, minimum=0.1)
 HUB_MATCH_RETRY_MAX_SECONDS = env_float("HUB_MATCH_RETRY_MAX_SECONDS", 600.0, minimum=0.1)
+# The notice after archiving waits like a delivery unless told otherwise.
+HUB_WRITEBACK_MAX_ATTEMPTS = env_int(
+    "HUB_WRITEBACK_MAX_ATTEMPTS", HUB_DELIVERY_MAX_ATTEMPTS, minimum=1
+)
+HUB_WRITEBACK_RETRY_BASE_SECONDS = env_float(
+    "HUB_WRITEBACK_RETRY_BASE_SECONDS", HUB_DELIVERY_RETRY_BASE_SECONDS, minimum=0.1
+)
+HUB_WRITEBACK_RETRY_MAX_SECONDS = env_float(
+    "HUB_WRITEBACK_RETRY_MAX_SECONDS", HUB_DELIVERY_RETRY_MAX_SECONDS, minimum=0.1
+)
+# Within one look-up: extra attempts after a transient failure, and their waits.
+HUB_FHIR_RETRIES = env_int("HUB_FHIR_RETRIES", 3, minimum=0)
+HUB_FHIR_RETRY_BASE_SECONDS = env_float("HUB_FHIR_RETRY_BASE_SECONDS", 0.5, minimum=0.01)
+HUB_FHIR_RETRY_MAX_SECONDS = env_float("HUB_FHIR_RETRY_MAX_SECONDS", 8.0, minimum=0.01)
 HUB_MWL_HOST = env_optional("HUB_MWL_HOST")
 HUB_MWL_PORT = env_int("HUB_MWL_PORT", 104, minimum=1)
 HUB_MWL_AET = env_optional("HUB_MWL_AET")

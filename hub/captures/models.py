@@ -10,6 +10,8 @@ from django.db.models import Q
 
 
 class CaptureStatus(models.TextChoices):
+    """The moves between them are in `hub.captures.states`."""
+
     RECEIVED = "received"
     INSPECTED = "inspected"
     MATCHED = "matched"
@@ -20,15 +22,6 @@ class CaptureStatus(models.TextChoices):
     # The two that need a person; `reason` says why.
     REJECTED = "rejected"
     FAILED = "failed"
-
-
-# The step that moves a capture out of each working state.
-NEXT_STEP = {
-    CaptureStatus.RECEIVED: "inspect",
-    CaptureStatus.INSPECTED: "match",
-    CaptureStatus.MATCHED: "encapsulate",
-    CaptureStatus.ENCAPSULATED: "deliver",
-}
 
 
 class Capture(models.Model):
@@ -52,6 +45,9 @@ class Capture(models.Model):
     media_info = models.JSONField(null=True, blank=True)
     match_report = models.JSONField(
         null=True, blank=True, help_text="what the client said, what the EMR said, candidates"
+    )
+    match_attempts = models.PositiveIntegerField(
+        default=0, help_text="look-ups that found the EMR or worklist down"
     )
 
     # Minted once at receipt so that every retry re-sends the same instance.

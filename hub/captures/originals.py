@@ -13,9 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from encapsulate import Specialty
-from encapsulate.sniff import MediaType
-from encapsulate.xds_original import EXTENSIONS, write_scrubbed_original
+from encapsulate import ORIGINAL_EXTENSIONS, MediaType, Specialty, write_scrubbed_original
 from hub.captures.models import Capture, OriginalDocument
 from hub.captures.storage import data_path, file_sha256, fsync_directory, instance_directory
 
@@ -36,7 +34,7 @@ def _scrub_to(source: Path, directory: Path) -> tuple[MediaType, Path]:
         media_type = write_scrubbed_original(source, Path(temp))
         with Path(temp).open("rb") as written:
             os.fsync(written.fileno())
-        path = directory / f"original{EXTENSIONS[media_type]}"
+        path = directory / f"original{ORIGINAL_EXTENSIONS[media_type]}"
         Path(temp).replace(path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -10,9 +10,14 @@ from pathlib import PurePath
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from encapsulate import ContextError, MediaError, context_to_json, parse_context
-from encapsulate.identity import InstanceIdentity
-from encapsulate.sniff import identify
+from encapsulate import (
+    ContextError,
+    InstanceIdentity,
+    MediaError,
+    context_to_json,
+    identify,
+    parse_context,
+)
 from hub.captures.models import Capture
 from hub.captures.storage import data_path, store_original
 
@@ -66,7 +71,8 @@ def capture_receive(
 ) -> Received:
     """Stores the original (fsync) and records the capture with its UIDs.
 
-    The pipeline starts when the transaction commits. With an idempotency key
+    Nothing is enqueued here: `hub.pipeline.start.capture_submit` starts the
+    pipeline once the row is committed. With an idempotency key
     already used by this user, the first capture is returned and nothing new
     is stored, provided the content is the same.
     """
@@ -110,7 +116,6 @@ def capture_receive(
                 series_instance_uid=identity.series_instance_uid,
                 sop_instance_uid=identity.sop_instance_uid,
             )
-            transaction.on_commit(lambda: _start_pipeline(capture))
     except IntegrityError:
         # The same key raced in from a parallel retry: the winner's capture stands.
         data_path(stored.relative_path).unlink(missing_ok=True)
@@ -138,9 +143,3 @@ def _replay(earlier: Capture, sha256: str) -> Received:
             status=422,
         )
     return Received(capture=earlier, created=False)
-
-
-def _start_pipeline(capture: Capture) -> None:
-    from hub.captures.tasks import inspect_capture
-
-    inspect_capture.delay(str(capture.id))

@@ -9,15 +9,17 @@ from django.conf import settings
 
 from hub.captures.models import Capture, OriginalDocument
 from hub.captures.storage import data_path
-from hub.delivery.mhd import MhdSender
-from hub.delivery.stowrs import DeliveryError, StowReceipt, StowRsClient
+from hub.delivery.errors import DeliveryError
+from hub.delivery.senders.base import Receipt
+from hub.delivery.senders.mhd import MhdSender
+from hub.delivery.senders.stowrs import StowRsClient
 
 ARCHIVE = "archive"
 MHD = "mhd"
 
 
 class Sender(Protocol):
-    def send(self, capture: Capture) -> StowReceipt: ...
+    def send(self, capture: Capture) -> Receipt: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Destination:
 class StowSender:
     client: StowRsClient
 
-    def send(self, capture: Capture) -> StowReceipt:
+    def send(self, capture: Capture) -> Receipt:
         paths = [data_path(instance.path) for instance in capture.instances.all()]
         if not paths:
             raise DeliveryError("the capture has no DICOM instance to send", transient=False)

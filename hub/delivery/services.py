@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -13,11 +12,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hub.captures.models import Capture, CaptureStatus
-from hub.captures.steps import claim_step, finish_step
+from hub.captures.leases import capture_claim
+from hub.captures.models import CaptureStatus
+from hub.captures.states import capture_move, capture_update
 from hub.delivery.destinations import configured_destinations, destination_sender
+from hub.delivery.errors import DeliveryError
 from hub.delivery.models import Delivery, DeliveryStatus
-from hub.delivery.stowrs import DeliveryError
+from hub.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,13 @@ def capture_deliveries_start(*, capture_id: UUID | str) -> list[int]:
     With no destination configured the capture stays `encapsulated` with a
     reason, and is sent once one is configured and the step is resumed.
     """
-    capture = claim_step(capture_id, CaptureStatus.ENCAPSULATED)
+    capture = capture_claim(capture_id, CaptureStatus.ENCAPSULATED)
     if capture is None:
         return []
     destinations = [d for d in configured_destinations() if d.applies_to(capture)]
     if not destinations:
-        Capture.objects.filter(id=capture.id).update(
+        capture_update(
+            capture.id,
             lease_until=None,
             reason="no destination is configured for what this capture delivers (set "
             "HUB_STOWRS_URL for DICOM, HUB_MHD_URL for originals); the capture waits here",
@@ -44,16 +46,24 @@ def capture_deliveries_start(*, capture_id: UUID | str) -> list[int]:
     with transaction.atomic():
         for destination in destinations:
             Delivery.objects.get_or_create(capture=capture, destination=destination.name)
-        finish_step(capture, CaptureStatus.ENCAPSULATED, CaptureStatus.DELIVERING, reason="")
+        capture_move(
+            capture.id,
+            source=CaptureStatus.ENCAPSULATED,
+            target=CaptureStatus.DELIVERING,
+            reason="",
+        )
     return list(
         Delivery.objects.filter(capture=capture, status__in=OPEN).values_list("id", flat=True)
     )
 
 
-def retry_delay(attempts: int) -> float:
-    """Exponential backoff with jitter, so a returning archive is not stampeded."""
-    base = settings.HUB_DELIVERY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return min(base, settings.HUB_DELIVERY_RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)
+def delivery_retry_policy() -> RetryPolicy:
+    """How deliveries (and withdrawals, which are deliveries too) wait and give up."""
+    return RetryPolicy(
+        base_seconds=settings.HUB_DELIVERY_RETRY_BASE_SECONDS,
+        max_seconds=settings.HUB_DELIVERY_RETRY_MAX_SECONDS,
+        max_attempts=settings.HUB_DELIVERY_MAX_ATTEMPTS,
+    )
 
 
 def _claim(delivery_id: int) -> Delivery | None:
@@ -105,16 +115,20 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
         others_open = Delivery.objects.filter(capture_id=delivery.capture_id).exclude(
             status=DeliveryStatus.DELIVERED
         )
-        archived = not others_open.exists() and finish_step(
-            delivery.capture, CaptureStatus.DELIVERING, CaptureStatus.ARCHIVED, reason=""
+        archived = not others_open.exists() and capture_move(
+            delivery.capture_id,
+            source=CaptureStatus.DELIVERING,
+            target=CaptureStatus.ARCHIVED,
+            reason="",
         )
     return DeliveryOutcome(archived=archived)
 
 
 def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
     attempts = delivery.attempts
-    if error.transient and attempts < settings.HUB_DELIVERY_MAX_ATTEMPTS:
-        delay = retry_delay(attempts)
+    policy = delivery_retry_policy()
+    if error.transient and not policy.exhausted(attempts):
+        delay = policy.delay(attempts)
         log.warning(
             "delivery %s to %s failed (attempt %d), retrying in %.0f s: %s",
             delivery.id,
@@ -136,10 +150,11 @@ def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
         Delivery.objects.filter(id=delivery.id).update(
             status=DeliveryStatus.FAILED, last_error=why, lease_until=None
         )
-        Capture.objects.filter(id=delivery.capture_id, status=CaptureStatus.DELIVERING).update(
-            status=CaptureStatus.FAILED,
+        capture_move(
+            delivery.capture_id,
+            source=CaptureStatus.DELIVERING,
+            target=CaptureStatus.FAILED,
             reason=f"delivery to {delivery.destination} failed: {why}",
-            updated_at=timezone.now(),
         )
     return None
 
@@ -147,8 +162,8 @@ def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
 def capture_delivery_retry(*, capture_id: UUID | str) -> list[int]:
     """An operator's retry of a failed capture: its failed deliveries start afresh."""
     with transaction.atomic():
-        moved = Capture.objects.filter(id=capture_id, status=CaptureStatus.FAILED).update(
-            status=CaptureStatus.DELIVERING, reason="", updated_at=timezone.now()
+        moved = capture_move(
+            capture_id, source=CaptureStatus.FAILED, target=CaptureStatus.DELIVERING, reason=""
         )
         if not moved:
             return []

@@ -16,16 +16,17 @@ import pydicom
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from pydicom.uid import generate_uid
 
-from encapsulate.output_file import write_atomically
-from encapsulate.rejection_note import RejectionReason, build_rejection_note
+from encapsulate import RejectionReason, build_rejection_note, write_atomically
 from hub.audit.services import audit_record
+from hub.captures.models import Capture
 from hub.captures.storage import data_path, instance_directory
 from hub.delivery.destinations import StowSender, configured_destinations, destination_sender
-from hub.delivery.models import Withdrawal, WithdrawalStatus
-from hub.delivery.orthanc_rest import OrthancRest
-from hub.delivery.services import retry_delay
-from hub.delivery.stowrs import DeliveryError
+from hub.delivery.errors import DeliveryError
+from hub.delivery.models import Delivery, Withdrawal, WithdrawalStatus
+from hub.delivery.senders.orthanc_rest import OrthancRest
+from hub.delivery.services import delivery_retry_policy
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,26 @@ def _withdraw(group: list[Withdrawal]) -> None:
             orthanc.delete_instance(withdrawal.sop_instance_uid)
 
 
+def capture_withdrawals_plan(*, capture: Capture, reason: RejectionReason) -> None:
+    """Records every instance the capture was delivered as, to be withdrawn once
+    its corrected copy is archived, and forgets its deliveries (the corrected
+    copy is delivered afresh). Runs inside the caller's transaction.
+    """
+    note_series, note_sop = generate_uid(), generate_uid()
+    for instance in capture.instances.all():
+        Withdrawal.objects.create(
+            capture=capture,
+            sop_instance_uid=instance.sop_instance_uid,
+            sop_class_uid=instance.sop_class_uid,
+            study_instance_uid=capture.study_instance_uid,
+            path=instance.path,
+            reason=reason.name,
+            note_series_instance_uid=note_series,
+            note_sop_instance_uid=note_sop,
+        )
+    Delivery.objects.filter(capture=capture).delete()
+
+
 def capture_withdrawals_run(*, capture_id: UUID | str) -> float | None:
     """Withdraws what is pending for the capture; returns seconds until a retry, if any."""
     pending = list(
@@ -73,6 +94,7 @@ def capture_withdrawals_run(*, capture_id: UUID | str) -> float | None:
     for withdrawal in pending:
         groups[withdrawal.note_sop_instance_uid].append(withdrawal)
     retry_in: float | None = None
+    policy = delivery_retry_policy()
     for group in groups.values():
         ids = [w.id for w in group]
         Withdrawal.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
@@ -82,9 +104,9 @@ def capture_withdrawals_run(*, capture_id: UUID | str) -> float | None:
         except (DeliveryError, OSError) as error:
             transient = isinstance(error, DeliveryError) and error.transient
             reason = error.reason if isinstance(error, DeliveryError) else str(error)
-            if transient and attempts < settings.HUB_DELIVERY_MAX_ATTEMPTS:
+            if transient and not policy.exhausted(attempts):
                 Withdrawal.objects.filter(id__in=ids).update(last_error=reason)
-                retry_in = retry_delay(attempts)
+                retry_in = policy.delay(attempts)
                 continue
             log.error("withdrawal for capture %s failed: %s", capture_id, reason)
             Withdrawal.objects.filter(id__in=ids).update(

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.conf import settings
 
-from hub.matching.fhir import FhirClient
-from hub.matching.fhir_models import PatientRecord
-from hub.matching.fhir_settings import fhir_client_from_settings
+from hub.emr.client import FhirClient
+from hub.emr.factory import fhir_client_from_settings
+from hub.emr.resources import PatientRecord
 
 
 class LookupUnavailable(Exception):

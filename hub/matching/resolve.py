@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from encapsulate import CaptureContext, Encounter, Order, Patient, context_to_json
-from hub.matching.fhir import FhirClient, FhirError
-from hub.matching.fhir_models import EncounterRecord, OrderRecord, PatientRecord
+from hub.emr.client import FhirClient, FhirError
+from hub.emr.resources import EncounterRecord, OrderRecord, PatientRecord
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,20 @@ from django.utils import timezone
 
 from encapsulate import CaptureContext, context_to_json, parse_context
 from hub.audit.services import audit_record
+from hub.captures.leases import capture_claim
 from hub.captures.models import Capture, CaptureStatus
-from hub.captures.steps import claim_step, finish_step
-from hub.matching.fhir import FhirError, FhirUnavailable
-from hub.matching.fhir_settings import fhir_client_from_settings
-from hub.matching.models import StudyAssignment
-from hub.matching.resolve import Resolution, resolve_with_emr
-from hub.matching.worklist import (
+from hub.captures.states import capture_move, capture_update
+from hub.dimse.worklist import (
     WorklistError,
     WorklistUnavailable,
     worklist_client_from_settings,
 )
+from hub.emr.client import FhirError, FhirUnavailable
+from hub.emr.factory import fhir_client_from_settings
+from hub.matching.models import StudyAssignment
+from hub.matching.resolve import Resolution, resolve_with_emr
 from hub.matching.worklist_match import resolve_with_worklist
+from hub.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -100,27 +102,32 @@ def source(error: Exception) -> str:
     return "worklist" if isinstance(error, WorklistError) else "EMR"
 
 
-def _retry_delay(attempts: int) -> float:
-    return min(2.0**attempts, settings.HUB_MATCH_RETRY_MAX_SECONDS)
+def match_retry_policy() -> RetryPolicy:
+    """The EMR or worklist being down is waited out: no bound on the attempts."""
+    return RetryPolicy(
+        base_seconds=settings.HUB_MATCH_RETRY_BASE_SECONDS,
+        max_seconds=settings.HUB_MATCH_RETRY_MAX_SECONDS,
+        max_attempts=None,
+    )
 
 
 def capture_match(*, capture_id: UUID | str) -> MatchResult:
-    capture = claim_step(capture_id, CaptureStatus.INSPECTED)
+    capture = capture_claim(capture_id, CaptureStatus.INSPECTED)
     if capture is None:
         return MatchResult(moved=False)
     sent = parse_context(capture.context)
     try:
         resolution = resolve(sent, captured_at=captured_at(capture, sent))
     except (FhirUnavailable, WorklistUnavailable) as error:
-        attempts = int((capture.match_report or {}).get("emr_attempts", 0)) + 1
-        delay = _retry_delay(attempts)
+        attempts = capture.match_attempts + 1
+        delay = match_retry_policy().delay(attempts)
         log.warning("capture %s waits for look-ups (%d): %s", capture.id, attempts, error.reason)
         # The lease doubles as "not before": the resume sweep leaves it alone until then.
-        Capture.objects.filter(id=capture.id).update(
+        capture_update(
+            capture.id,
             lease_until=timezone.now() + timedelta(seconds=delay),
             reason=f"waiting for the {source(error)}: {error.reason}",
-            match_report={"emr_attempts": attempts},
-            updated_at=timezone.now(),
+            match_attempts=attempts,
         )
         return MatchResult(moved=False, retry_in=delay)
     except (FhirError, WorklistError) as error:
@@ -128,10 +135,10 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
 
     with transaction.atomic():
         if not resolution.matched:
-            finish_step(
-                capture,
-                CaptureStatus.INSPECTED,
-                CaptureStatus.UNMATCHED,
+            capture_move(
+                capture.id,
+                source=CaptureStatus.INSPECTED,
+                target=CaptureStatus.UNMATCHED,
                 reason=resolution.reason,
                 match_report=resolution.report(sent),
             )
@@ -141,10 +148,10 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
         assert resolved is not None
         study_uid = assign_study(resolved, minted=capture.study_instance_uid)
         after = context_to_json(resolved)
-        moved = finish_step(
-            capture,
-            CaptureStatus.INSPECTED,
-            CaptureStatus.MATCHED,
+        moved = capture_move(
+            capture.id,
+            source=CaptureStatus.INSPECTED,
+            target=CaptureStatus.MATCHED,
             reason="",
             context=after,
             study_instance_uid=study_uid,

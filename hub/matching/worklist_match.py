@@ -15,8 +15,8 @@ from typing import Any
 from django.utils import timezone
 
 from encapsulate import CaptureContext, Order, Patient
+from hub.dimse.worklist import WorklistClient, WorklistItem, WorklistQuery, items_in_window
 from hub.matching.resolve import Resolution, names_agree
-from hub.matching.worklist import WorklistClient, WorklistItem, WorklistQuery, items_in_window
 
 
 def _item_json(item: WorklistItem) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from pathlib import Path
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
-from hub.captures.pipeline import capture_inspect
 from hub.captures.receive import Upload, capture_receive
+from hub.pipeline.steps import capture_inspect
 from tests.media import make_jpeg
 
 

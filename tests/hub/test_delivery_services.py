@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from hub.captures.models import CaptureStatus
-from hub.captures.pipeline import capture_encapsulate, capture_inspect
 from hub.delivery.models import Delivery, DeliveryStatus
 from hub.delivery.services import (
     capture_deliveries_start,
     capture_delivery_retry,
     delivery_attempt,
-    retry_delay,
+    delivery_retry_policy,
 )
 from hub.matching.services import capture_match
+from hub.pipeline.steps import capture_encapsulate, capture_inspect
 from tests.hub.factories import received_capture
 from tests.peers.ports import free_port
 
@@ -87,6 +87,6 @@ def test_an_operator_retry_starts_a_failed_capture_afresh(tmp_path: Path, nowher
 def test_backoff_grows_and_is_bounded(settings) -> None:
     settings.HUB_DELIVERY_RETRY_BASE_SECONDS = 10
     settings.HUB_DELIVERY_RETRY_MAX_SECONDS = 100
-    assert 8 <= retry_delay(1) <= 12
-    assert 16 <= retry_delay(2) <= 24
-    assert retry_delay(30) <= 120
+    assert 8 <= delivery_retry_policy().delay(1) <= 12
+    assert 16 <= delivery_retry_policy().delay(2) <= 24
+    assert delivery_retry_policy().delay(30) <= 120

@@ -10,11 +10,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.captures.models import CaptureStatus, OriginalDocument
-from hub.captures.pipeline import capture_encapsulate
 from hub.captures.storage import data_path
 from hub.delivery.services import capture_deliveries_start, delivery_attempt
 from hub.env import parse_originals_policy
 from hub.matching.services import capture_match
+from hub.pipeline.steps import capture_encapsulate
 from tests.dicom_checks import assert_no_private_metadata
 from tests.hub.factories import received_capture
 from tests.peers.fhir import FhirEngine

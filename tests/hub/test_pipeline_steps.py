@@ -9,12 +9,12 @@ import pydicom
 import pytest
 from django.utils import timezone
 
+from hub.captures.leases import capture_claim
 from hub.captures.models import Capture, CaptureStatus
-from hub.captures.pipeline import capture_encapsulate, capture_inspect
-from hub.captures.resume import stalled_work
-from hub.captures.steps import claim_step
 from hub.captures.storage import data_path
 from hub.matching.services import capture_match
+from hub.pipeline.resume import stalled_work
+from hub.pipeline.steps import capture_encapsulate, capture_inspect
 from tests.hub.factories import received_capture
 
 pytestmark = pytest.mark.django_db
@@ -23,16 +23,16 @@ pytestmark = pytest.mark.django_db
 def test_a_step_is_claimed_once(tmp_path: Path) -> None:
     capture = received_capture(tmp_path)
 
-    assert claim_step(capture.id, CaptureStatus.RECEIVED) is not None
-    assert claim_step(capture.id, CaptureStatus.RECEIVED) is None
+    assert capture_claim(capture.id, CaptureStatus.RECEIVED) is not None
+    assert capture_claim(capture.id, CaptureStatus.RECEIVED) is None
 
 
 def test_an_expired_lease_lets_the_step_be_taken_again(tmp_path: Path) -> None:
     capture = received_capture(tmp_path)
-    claim_step(capture.id, CaptureStatus.RECEIVED)
+    capture_claim(capture.id, CaptureStatus.RECEIVED)
     Capture.objects.filter(id=capture.id).update(lease_until=timezone.now() - timedelta(seconds=1))
 
-    assert claim_step(capture.id, CaptureStatus.RECEIVED) is not None
+    assert capture_claim(capture.id, CaptureStatus.RECEIVED) is not None
 
 
 def test_inspect_then_encapsulate_writes_the_minted_instance(tmp_path: Path) -> None:

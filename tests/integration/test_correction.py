@@ -17,7 +17,7 @@ from hub.accounts.services import user_create_or_update
 from hub.audit.models import AuditEvent
 from hub.captures.models import Capture, CaptureStatus
 from hub.delivery.models import Withdrawal, WithdrawalStatus
-from hub.matching.reconcile import capture_correct
+from hub.pipeline.operators import capture_correct
 from tests.media import make_jpeg
 from tests.peers.orthanc import OrthancPeer
 

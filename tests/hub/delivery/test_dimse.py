@@ -8,8 +8,8 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from hub.delivery.dimse import CStoreClient
-from hub.delivery.stowrs import DeliveryError
+from hub.delivery.errors import DeliveryError
+from hub.delivery.senders.cstore import CStoreClient
 from tests.hub.delivery.photos import write_photo
 from tests.peers.orthanc import OrthancPeer
 

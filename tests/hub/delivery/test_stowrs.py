@@ -16,7 +16,9 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.uid import JPEGBaseline8Bit
 
-from hub.delivery.stowrs import DeliveryError, StowReceipt, StowRsClient
+from hub.delivery.errors import DeliveryError
+from hub.delivery.senders.base import Receipt
+from hub.delivery.senders.stowrs import StowRsClient
 from tests.hub.delivery.photos import VL_PHOTOGRAPHIC_IMAGE_STORAGE, write_photo
 from tests.peers.orthanc import OrthancPeer
 
@@ -281,9 +283,7 @@ def test_accepted_with_warnings_is_success(stub_archive: StubArchive, tmp_path: 
 
     receipt = StowRsClient(stub_archive.url).store([tmp_path / "photo.dcm"])
 
-    assert receipt == StowReceipt(
-        stored_sop_instance_uids=(sent.SOPInstanceUID,), retrieve_url=None
-    )
+    assert receipt == Receipt(stored_sop_instance_uids=(sent.SOPInstanceUID,), retrieve_url=None)
 
 
 def test_a_failed_sop_in_an_accepted_answer_is_a_failure(

@@ -18,13 +18,13 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.media import Media
 from pytest_django.fixtures import Settings
 
-from hub.matching.fhir import (
+from hub.emr.auth import BasicAuth, BearerAuth
+from hub.emr.client import (
     FhirClient,
     FhirError,
     FhirUnavailable,
 )
-from hub.matching.fhir_auth import BasicAuth, BearerAuth
-from hub.matching.fhir_settings import fhir_client_from_settings
+from hub.emr.factory import fhir_client_from_settings
 from tests.hub.matching import fhir_fixtures
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital
 from tests.peers.fhir import FhirEngine, running_fhir_engine

@@ -23,13 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings
 
-from hub.matching.fhir import (
+from hub.emr.auth import SMART_DEFAULT_SCOPE, SmartBackendAuth
+from hub.emr.client import (
     FhirClient,
     FhirError,
     FhirUnavailable,
 )
-from hub.matching.fhir_auth import SMART_DEFAULT_SCOPE, SmartBackendAuth
-from hub.matching.fhir_settings import fhir_client_from_settings
+from hub.emr.factory import fhir_client_from_settings
 from tests.hub.matching import fhir_fixtures
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM
 from tests.peers.fhir import FhirEngine, SmartRegistration, public_jwk, running_fhir_engine

@@ -12,13 +12,9 @@ from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.audit.models import AuditEvent
 from hub.captures.models import Capture, CaptureStatus
-from hub.matching.reconcile import (
-    ReconcileRefused,
-    capture_choose_candidate,
-    capture_reassign,
-    capture_reject,
-)
+from hub.matching.reconcile import ReconcileRefused, capture_reassign, capture_reject
 from hub.matching.services import capture_match
+from hub.pipeline.operators import capture_choose_and_match
 from tests.hub.factories import received_capture
 from tests.hub.matching.fhir_fixtures import Hospital
 from tests.peers.fhir import FhirEngine
@@ -51,7 +47,7 @@ def test_choosing_a_candidate_files_the_capture_under_it(
     (candidate,) = capture.match_report["candidates"]
 
     with django_capture_on_commit_callbacks(execute=False) as enqueued:
-        capture_choose_candidate(
+        capture_choose_and_match(
             capture_id=capture.id, actor=operator, candidate_id=candidate["id"]
         )
     capture_match(capture_id=capture.id)

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from pydicom import Dataset
 
-from hub.matching.worklist import (
+from hub.dimse.worklist import (
     WorklistClient,
     WorklistError,
     WorklistItem,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from hub.captures.models import Capture, CaptureStatus
-from hub.captures.pipeline import capture_encapsulate
-from hub.matching.fhir import FhirClient
+from hub.emr.client import FhirClient
+from hub.emr.writeback import capture_notify_emr
 from hub.matching.services import capture_match
-from hub.matching.writeback import capture_notify_emr
+from hub.pipeline.steps import capture_encapsulate
 from tests.hub.factories import received_capture
 from tests.hub.matching.fhir_fixtures import Hospital
 from tests.peers.fhir import FhirEngine

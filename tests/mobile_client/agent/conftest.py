@@ -31,7 +31,7 @@ with contextlib.suppress(ImportError):
 @pytest.fixture
 def live_token(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> str:
     """A capturer's token; the pipeline's Celery task is not published (no worker here)."""
-    from hub.captures.tasks import inspect_capture
+    from hub.pipeline.tasks import inspect_capture
 
     monkeypatch.setattr(inspect_capture, "delay", lambda capture_id: None)
     return device_token("tower-live")

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from hub.captures.models import NEXT_STEP, Capture
-from hub.captures.steps import lease_free
+from hub.captures.leases import lease_free
+from hub.captures.models import Capture
+from hub.captures.states import NEXT_STEP
 from hub.delivery.models import Delivery
 from hub.delivery.services import OPEN
 

@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydicom import Dataset
-from pynetdicom import AE, Association
+from pynetdicom import Association
 
-from hub.delivery.stowrs import DeliveryError, StowReceipt, failure_reason, read_instance
+from hub.delivery.errors import DeliveryError
+from hub.delivery.senders.base import Receipt, failure_reason, read_instance
+from hub.dimse.association import application_entity, rejection_of
 
 # A-ASSOCIATE-RQ carries at most 128 presentation contexts (PS3.8 9.3.2.2).
 MAX_CONTEXTS = 128
-# A-ASSOCIATE-RJ Result (PS3.8 9.3.4): 2 is "rejected (transient)".
-REJECTED_TRANSIENT = 2
 
 
 class CStoreClient:
@@ -49,7 +49,7 @@ class CStoreClient:
     def display_address(self) -> str:
         return f"{self.called_aet}@{self.host}:{self.port}"
 
-    def store(self, paths: Sequence[Path]) -> StowReceipt:
+    def store(self, paths: Sequence[Path]) -> Receipt:
         """Send every file; succeed only if each gets a Success or Warning status.
 
         Warning statuses (0xB000, 0xB006, 0xB007: coerced, elements discarded,
@@ -72,32 +72,31 @@ class CStoreClient:
         finally:
             if assoc.is_established:
                 assoc.release()
-        return StowReceipt(
+        return Receipt(
             stored_sop_instance_uids=tuple(str(ds.SOPInstanceUID) for ds in headers),
             retrieve_url=None,
         )
 
     def _associate(self, contexts: Sequence[tuple[str, str]]) -> Association:
-        ae = AE(ae_title=self.calling_aet)
-        ae.acse_timeout = self.timeout
-        ae.dimse_timeout = self.timeout
-        ae.network_timeout = self.timeout
-        ae.connection_timeout = min(10.0, self.timeout)
+        ae = application_entity(
+            self.calling_aet, timeout=self.timeout, connection_timeout=min(10.0, self.timeout)
+        )
         for sop_class, transfer_syntax in contexts:
             ae.add_requested_context(sop_class, transfer_syntax)
         assoc = ae.associate(self.host, self.port, ae_title=self.called_aet)
         if assoc.is_established:
             return assoc
         if assoc.is_rejected:
-            rejection = assoc.acceptor.primitive
-            transient = getattr(rejection, "result", None) == REJECTED_TRANSIENT
-            why = getattr(rejection, "reason_str", "no reason given")
+            rejection = rejection_of(assoc)
             hint = (
                 ": check the archive's AE title and that it knows the hub's"
-                if "AE title" in why
+                if "AE title" in rejection.why
                 else ""
             )
-            raise self._error(f"rejected the association ({why}){hint}", transient=transient)
+            raise self._error(
+                f"rejected the association ({rejection.why}){hint}",
+                transient=rejection.transient,
+            )
         if assoc.acceptor.primitive is not None and not assoc.accepted_contexts:
             offered = ", ".join(f"{sop} in {ts}" for sop, ts in contexts)
             raise self._error(

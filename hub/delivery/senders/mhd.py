@@ -12,16 +12,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from encapsulate import EncapsulateError, inspect_media, parse_context
-from encapsulate.identity import InstanceIdentity
-from encapsulate.mhd import mhd_provide_bundle
-from encapsulate.xds import describe_original
-from encapsulate.xds_policy import XdsPolicy
+from encapsulate import (
+    EncapsulateError,
+    InstanceIdentity,
+    XdsPolicy,
+    describe_original,
+    inspect_media,
+    mhd_provide_bundle,
+    parse_context,
+)
 from hub.captures.models import Capture, OriginalDocument
 from hub.captures.storage import data_path
-from hub.delivery.stowrs import DeliveryError, StowReceipt
-from hub.matching.fhir import FhirClient, FhirError, FhirUnavailable
-from hub.matching.fhir_auth import BearerAuth
+from hub.delivery.errors import DeliveryError
+from hub.delivery.senders.base import Receipt
+from hub.emr.auth import BearerAuth
+from hub.emr.client import FhirClient, FhirError, FhirUnavailable
 
 
 def xds_policy() -> XdsPolicy:
@@ -35,7 +40,7 @@ def xds_policy() -> XdsPolicy:
 class MhdSender:
     url: str
 
-    def send(self, capture: Capture) -> StowReceipt:
+    def send(self, capture: Capture) -> Receipt:
         try:
             document = capture.original
         except OriginalDocument.DoesNotExist:
@@ -79,7 +84,7 @@ class MhdSender:
         except FhirError as error:
             raise DeliveryError(f"MHD recipient refused: {error.reason}", transient=False) from None
         document_reference = next((r for r in created if r.startswith("DocumentReference/")), None)
-        return StowReceipt(
+        return Receipt(
             stored_sop_instance_uids=(capture.sop_instance_uid,),
             retrieve_url=f"{self.url}/{document_reference}" if document_reference else None,
         )

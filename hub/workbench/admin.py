@@ -4,10 +4,10 @@ from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from hub.captures import reconcile_views
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
-from hub.delivery.tasks import retry_capture_delivery
+from hub.pipeline.operators import captures_retry_delivery
+from hub.workbench import reconcile_views
 
 
 class DicomInstanceInline(admin.TabularInline):
@@ -78,6 +78,5 @@ class CaptureAdmin(admin.ModelAdmin):
     @admin.action(description="Retry delivery of the selected failed captures")
     def retry_delivery(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:
         failed = list(queryset.filter(status="failed").values_list("id", flat=True))
-        for capture_id in failed:
-            retry_capture_delivery.delay(str(capture_id))
+        captures_retry_delivery(failed)
         self.message_user(request, f"{len(failed)} capture(s) queued for delivery", messages.INFO)

@@ -15,15 +15,15 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
 from pydicom import dcmread
 
 from encapsulate import parse_context
 from hub.captures.models import Capture, CaptureStatus
+from hub.captures.states import capture_update
 from hub.captures.storage import data_path
-from hub.delivery.services import retry_delay
-from hub.matching.fhir import FhirError, FhirUnavailable
-from hub.matching.fhir_settings import fhir_client_from_settings
+from hub.emr.client import FhirError, FhirUnavailable
+from hub.emr.factory import fhir_client_from_settings
+from hub.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +233,14 @@ def _series_listed(studies: list[dict[str, Any]], capture: Capture) -> bool:
     )
 
 
+def writeback_retry_policy() -> RetryPolicy:
+    return RetryPolicy(
+        base_seconds=settings.HUB_WRITEBACK_RETRY_BASE_SECONDS,
+        max_seconds=settings.HUB_WRITEBACK_RETRY_MAX_SECONDS,
+        max_attempts=settings.HUB_WRITEBACK_MAX_ATTEMPTS,
+    )
+
+
 def capture_notify_emr(*, capture_id: UUID | str) -> float | None:
     """Announces an archived capture; returns seconds until a retry, if any."""
     kind = settings.HUB_FHIR_WRITEBACK
@@ -243,7 +251,7 @@ def capture_notify_emr(*, capture_id: UUID | str) -> float | None:
     client = fhir_client_from_settings()
     if client is None:
         return None
-    Capture.objects.filter(id=capture.id).update(emr_attempts=F("emr_attempts") + 1)
+    capture_update(capture.id, emr_attempts=F("emr_attempts") + 1)
     try:
         with client:
             existing = client.find_imaging_studies(capture.study_instance_uid)
@@ -255,16 +263,16 @@ def capture_notify_emr(*, capture_id: UUID | str) -> float | None:
             if not _series_listed(client.find_imaging_studies(capture.study_instance_uid), capture):
                 raise FhirUnavailable("the ImagingStudy was written concurrently; merging again")
     except FhirUnavailable as error:
-        if capture.emr_attempts + 1 < settings.HUB_DELIVERY_MAX_ATTEMPTS:
-            Capture.objects.filter(id=capture.id).update(emr_notice=f"waiting: {error.reason}")
-            return retry_delay(capture.emr_attempts + 1)
-        Capture.objects.filter(id=capture.id).update(emr_notice=f"gave up: {error.reason}")
+        attempts = capture.emr_attempts + 1
+        policy = writeback_retry_policy()
+        if not policy.exhausted(attempts):
+            capture_update(capture.id, emr_notice=f"waiting: {error.reason}")
+            return policy.delay(attempts)
+        capture_update(capture.id, emr_notice=f"gave up: {error.reason}")
         return None
     except FhirError as error:
         log.error("the EMR refused the notice for capture %s: %s", capture.id, error.reason)
-        Capture.objects.filter(id=capture.id).update(emr_notice=f"refused: {error.reason}")
+        capture_update(capture.id, emr_notice=f"refused: {error.reason}")
         return None
-    Capture.objects.filter(id=capture.id).update(
-        emr_notice=" ".join(created), updated_at=timezone.now()
-    )
+    capture_update(capture.id, emr_notice=" ".join(created))
     return None

@@ -17,11 +17,12 @@ import logging
 from collections.abc import Iterator
 
 from pydicom import Dataset
-from pynetdicom import AE, Association, evt
+from pynetdicom import Association, evt
 from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
 from pynetdicom.sop_class import ModalityWorklistInformationFind
 
-from hub.matching.worklist_data import (
+from hub.dimse.association import application_entity, check_ae_title, rejection_of
+from hub.dimse.worklist_data import (
     ScheduledStep,
     WorklistItem,
     WorklistQuery,
@@ -43,19 +44,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# A-ASSOCIATE-RJ (PS3.8 9.3.4): Result 2 is "rejected (transient)"; with
-# source 1 (service user) reason 3 is "calling AE title not recognized" and
-# reason 7 "called AE title not recognized".
-REJECTED_TRANSIENT = 2
-SOURCE_SERVICE_USER = 1
-CALLING_AET_UNKNOWN = 3
-CALLED_AET_UNKNOWN = 7
 # C-FIND statuses (PS3.4 C.4.1.1.4, K.4.1.1.4).
 PENDING = (0xFF00, 0xFF01)
 SUCCESS = 0x0000
 MATCHING_TERMINATED = 0xFE00
 OUT_OF_RESOURCES = 0xA700
-AE_TITLE_LENGTH = 16  # PS3.5 Table 6.2-1
 ABORT_SETTLE_SECONDS = 2.0
 
 
@@ -83,9 +76,8 @@ class WorklistClient:
         calling_aet: str = "CAPTUREHUB",
         timeout: float = 10.0,
     ) -> None:
-        for name, title in (("called_aet", called_aet), ("calling_aet", calling_aet)):
-            if not title.strip() or len(title) > AE_TITLE_LENGTH or "\\" in title:
-                raise ValueError(f"{name}={title!r} is not an AE title (1-16 characters, no \\)")
+        check_ae_title("called_aet", called_aet)
+        check_ae_title("calling_aet", calling_aet)
         self.host = host
         self.port = port
         self.called_aet = called_aet
@@ -121,11 +113,7 @@ class WorklistClient:
         return kept
 
     def _associate(self, aborts: list[A_ABORT | A_P_ABORT]) -> Association:
-        ae = AE(ae_title=self.calling_aet)
-        ae.acse_timeout = self.timeout
-        ae.dimse_timeout = self.timeout
-        ae.network_timeout = self.timeout
-        ae.connection_timeout = self.timeout
+        ae = application_entity(self.calling_aet, timeout=self.timeout)
         ae.add_requested_context(ModalityWorklistInformationFind)
 
         def record_abort(event: evt.Event) -> None:
@@ -158,20 +146,19 @@ class WorklistClient:
         )
 
     def _rejection(self, assoc: Association) -> WorklistError:
-        rejection = assoc.acceptor.primitive
-        if rejection is None:
+        if assoc.acceptor.primitive is None:
             return WorklistUnavailable(f"worklist {self.display_address} rejected the association")
-        result, source, reason = rejection.result, rejection.result_source, rejection.diagnostic
-        why = rejection.reason_str
-        if source == SOURCE_SERVICE_USER and reason == CALLING_AET_UNKNOWN:
+        rejection = rejection_of(assoc)
+        why = rejection.why
+        if rejection.calling_aet_unknown:
             return WorklistError(self._register_hint(f"rejected the calling AE title ({why})"))
-        if source == SOURCE_SERVICE_USER and reason == CALLED_AET_UNKNOWN:
+        if rejection.called_aet_unknown:
             return WorklistError(
                 f"worklist {self.display_address} does not answer to AE title "
                 f"{self.called_aet} ({why}): set HUB_MWL_AET to the provider's AE title"
             )
         message = f"worklist {self.display_address} rejected the association ({why})"
-        if result == REJECTED_TRANSIENT:
+        if rejection.transient:
             return WorklistUnavailable(f"{message}; try again later")
         return WorklistError(f"{message}; see the worklist provider's log")
 

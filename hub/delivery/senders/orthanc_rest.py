@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import requests
 
-from hub.delivery.stowrs import DeliveryError
+from hub.delivery.errors import DeliveryError
 
 
 class OrthancRest:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from requests.auth import _basic_auth_str
 
-from hub.matching.fhir_errors import FhirError, FhirFailure, FhirUnavailable, safe_url
+from hub.emr.errors import FhirError, FhirFailure, FhirUnavailable, safe_url
 
 
 class FhirAuth(Protocol):

@@ -18,14 +18,15 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pydicom
 import requests
-from pydicom.errors import InvalidDicomError
+
+from hub.delivery.errors import DeliveryError
+from hub.delivery.senders.base import Receipt, failure_reason, read_instance
 
 CONNECT_TIMEOUT = 10.0
 BODY_CHUNK_BYTES = 1024 * 1024
@@ -42,39 +43,6 @@ TRANSIENT_HTTP_STATUSES = frozenset(
         HTTPStatus.GATEWAY_TIMEOUT,
     }
 )
-
-# Failure Reason (0008,1197) values: PS3.18 Table I.2-2 / PS3.4 Annex B.2.3.
-FAILURE_REASONS = {
-    0x0110: "processing failure",
-    0x0122: "SOP class not supported",
-    0x0124: "not authorized",
-    0xA700: "out of resources",
-    0xA900: "data set does not match SOP class",
-    0xC000: "cannot understand",
-    0xC122: "transfer syntax not supported",
-}
-
-
-class DeliveryError(Exception):
-    """A delivery that did not happen.
-
-    `transient` is True when the same request may succeed later (archive down,
-    busy, slow); False when a person must change something first (credentials,
-    URL, the data itself). `reason` is one line without secrets.
-    """
-
-    def __init__(self, reason: str, *, transient: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.transient = transient
-
-
-@dataclass(frozen=True)
-class StowReceipt:
-    """What the archive acknowledged (PS3.18 10.5.3, Store Instances Response)."""
-
-    stored_sop_instance_uids: tuple[str, ...]
-    retrieve_url: str | None
 
 
 class StowRsClient:
@@ -106,7 +74,7 @@ class StowRsClient:
             netloc = f"{netloc}:{parts.port}"
         return urlunsplit(parts._replace(netloc=netloc))
 
-    def store(self, paths: Sequence[Path]) -> StowReceipt:
+    def store(self, paths: Sequence[Path]) -> Receipt:
         """Store the files and return the archive's receipt.
 
         Succeeds only if every file's SOP Instance UID comes back in the
@@ -152,7 +120,7 @@ class StowRsClient:
 
     # Judging the answer
 
-    def _receipt(self, response: pydicom.Dataset, requested: Sequence[str]) -> StowReceipt:
+    def _receipt(self, response: pydicom.Dataset, requested: Sequence[str]) -> Receipt:
         failed = _failures(response)
         if failed:
             raise self._error(f"refused {failed}", transient=_only_out_of_resources(response))
@@ -169,7 +137,7 @@ class StowRsClient:
                 transient=False,
             )
         retrieve_url = response.get("RetrieveURL")
-        return StowReceipt(
+        return Receipt(
             stored_sop_instance_uids=tuple(requested),
             retrieve_url=str(retrieve_url) if retrieve_url else None,
         )
@@ -249,19 +217,6 @@ def _multipart_body(paths: list[Path], boundary: str) -> Iterator[bytes]:
     yield f"--{boundary}--\r\n".encode()
 
 
-def read_instance(path: Path, *, stop_before_pixels: bool = False) -> pydicom.Dataset:
-    """Read a PS3.10 file to send; a file that cannot be sent is a permanent error."""
-    try:
-        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
-    except InvalidDicomError as exc:
-        raise DeliveryError(f"{path} is not a DICOM PS3.10 file", transient=False) from exc
-    except OSError as exc:
-        raise DeliveryError(f"cannot read {path}: {exc.strerror or exc}", transient=False) from exc
-    if "SOPInstanceUID" not in ds:
-        raise DeliveryError(f"{path} has no SOP Instance UID", transient=False)
-    return ds
-
-
 def _response_dataset(response: requests.Response) -> pydicom.Dataset:
     """The Store Instances Response in an error answer, or an empty dataset."""
     try:
@@ -277,17 +232,6 @@ def _failures(response: pydicom.Dataset) -> str:
         uid = item.get("ReferencedSOPInstanceUID", "(no SOP Instance UID)")
         failures.append(f"{uid} ({failure_reason(item.get('FailureReason'))})")
     return ", ".join(failures)
-
-
-def failure_reason(code: int | None) -> str:
-    if code is None:
-        return "no failure reason given"
-    meaning = FAILURE_REASONS.get(code)
-    if meaning is None:
-        meaning = {0xA7: "out of resources", 0xC0: "cannot understand"}.get(
-            code >> 8, "unknown reason"
-        )
-    return f"0x{code:04X} {meaning}"
 
 
 def _only_out_of_resources(response: pydicom.Dataset) -> bool:

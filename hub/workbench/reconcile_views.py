@@ -2,7 +2,7 @@
 
 Shows what the client sent, what the EMR holds and the candidates the match
 step found, with a thumbnail of the original; the forms call the services in
-`hub.matching.reconcile`, which audit every action.
+`hub.matching.reconcile` and `hub.pipeline.operators`, which audit every action.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.storage import data_path
-from hub.matching.reconcile import (
-    ReconcileRefused,
-    capture_choose_candidate,
+from hub.matching.reconcile import ReconcileRefused, capture_reject
+from hub.pipeline.operators import (
+    capture_choose_and_match,
     capture_correct,
-    capture_reassign,
-    capture_reject,
+    capture_reassign_and_match,
 )
 
 THUMBNAIL_PIXELS = 480
@@ -73,7 +72,9 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
             if action in ("reassign", "correct"):
                 context_form = ContextForm(request.POST)
                 if context_form.is_valid():
-                    service = capture_reassign if action == "reassign" else capture_correct
+                    service = (
+                        capture_reassign_and_match if action == "reassign" else capture_correct
+                    )
                     service(
                         capture_id=capture.id,
                         actor=request.user,
@@ -82,7 +83,7 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
                     )
                     return _done(request, capture, f"{action}: the capture is matched again")
             elif action == "choose":
-                capture_choose_candidate(
+                capture_choose_and_match(
                     capture_id=capture.id,
                     actor=request.user,
                     candidate_id=request.POST.get("candidate", ""),

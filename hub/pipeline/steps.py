@@ -1,6 +1,6 @@
-"""The pipeline's steps for one capture: inspect, then (after matching) encapsulate.
+"""The pipeline's own steps for one capture: inspect, then (after matching) encapsulate.
 
-Each step claims the capture (see `steps`), does its work outside any
+Each step claims the capture (`hub.captures.leases`), does its work outside any
 transaction, then moves the capture on in one short transaction. Each returns
 True when the capture moved on, so that the caller enqueues the next step.
 """
@@ -13,31 +13,47 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 
-from encapsulate import EncapsulateError, MediaError, inspect_media, parse_context, wrap
-from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate import (
+    EncapsulateError,
+    InstanceIdentity,
+    MediaError,
+    Producer,
+    inspect_media,
+    parse_context,
+    wrap,
+)
+from hub.captures.leases import capture_claim, capture_release
 from hub.captures.models import Capture, CaptureStatus, DicomInstance
 from hub.captures.originals import delivers, original_keep
-from hub.captures.steps import claim_step, finish_step, release_step
+from hub.captures.states import capture_move
 from hub.captures.storage import data_path, file_sha256, instance_directory
 
 log = logging.getLogger(__name__)
 
 
 def capture_inspect(*, capture_id: UUID | str) -> bool:
-    capture = claim_step(capture_id, CaptureStatus.RECEIVED)
+    capture = capture_claim(capture_id, CaptureStatus.RECEIVED)
     if capture is None:
         return False
     try:
         info = inspect_media(data_path(capture.original_path))
     except MediaError as error:
         log.info("capture %s rejected on inspection: %s", capture.id, error.reason)
-        finish_step(capture, CaptureStatus.RECEIVED, CaptureStatus.REJECTED, reason=error.reason)
+        capture_move(
+            capture.id,
+            source=CaptureStatus.RECEIVED,
+            target=CaptureStatus.REJECTED,
+            reason=error.reason,
+        )
         return False
     except BaseException:
-        release_step(capture)
+        capture_release(capture)
         raise
-    return finish_step(
-        capture, CaptureStatus.RECEIVED, CaptureStatus.INSPECTED, media_info=info.as_json()
+    return capture_move(
+        capture.id,
+        source=CaptureStatus.RECEIVED,
+        target=CaptureStatus.INSPECTED,
+        media_info=info.as_json(),
     )
 
 
@@ -60,7 +76,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
     Running it again after a crash rewrites the same instances with the same
     UIDs; the archive replaces an instance re-sent under the same UID.
     """
-    capture = claim_step(capture_id, CaptureStatus.MATCHED)
+    capture = capture_claim(capture_id, CaptureStatus.MATCHED)
     if capture is None:
         return False
     context = parse_context(capture.context)
@@ -79,10 +95,15 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
             original_keep(capture)
     except EncapsulateError as error:
         log.info("capture %s rejected on encapsulation: %s", capture.id, error.reason)
-        finish_step(capture, CaptureStatus.MATCHED, CaptureStatus.REJECTED, reason=error.reason)
+        capture_move(
+            capture.id,
+            source=CaptureStatus.MATCHED,
+            target=CaptureStatus.REJECTED,
+            reason=error.reason,
+        )
         return False
     except BaseException:
-        release_step(capture)
+        capture_release(capture)
         raise
     with transaction.atomic():
         for instance in written:
@@ -98,4 +119,6 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
                     "derived": instance.derived,
                 },
             )
-        return finish_step(capture, CaptureStatus.MATCHED, CaptureStatus.ENCAPSULATED)
+        return capture_move(
+            capture.id, source=CaptureStatus.MATCHED, target=CaptureStatus.ENCAPSULATED
+        )

@@ -2,7 +2,7 @@
 
 `WorklistQuery` becomes the C-FIND identifier; each answer becomes one
 `WorklistItem` per Scheduled Procedure Step. No networking here: that is
-`hub.matching.worklist`.
+`hub.dimse.worklist`.
 """
 
 from __future__ import annotations

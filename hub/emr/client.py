@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -27,12 +26,12 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
 from urllib3.exceptions import NewConnectionError
 
-from hub.matching.fhir_auth import (
+from hub.emr.auth import (
     FhirAuth,
     RenewableAuth,
 )
-from hub.matching.fhir_errors import FhirError, FhirUnavailable, safe_url
-from hub.matching.fhir_models import (
+from hub.emr.errors import FhirError, FhirUnavailable, safe_url
+from hub.emr.resources import (
     EncounterRecord,
     OrderRecord,
     PatientRecord,
@@ -42,6 +41,7 @@ from hub.matching.fhir_models import (
     patient_record,
     validate_resource,
 )
+from hub.retry import RetryPolicy
 
 FHIR_JSON = "application/fhir+json"
 # R4 datatypes.html#id: the logical id's alphabet; anything else never reaches a URL.
@@ -74,8 +74,14 @@ class FhirClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = max(0, retries)
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        # Jitter of half to all of the wait keeps many workers from hammering
+        # a recovering server in step.
+        self.retry = RetryPolicy(
+            base_seconds=backoff,
+            max_seconds=max_backoff,
+            max_attempts=self.retries + 1,
+            jitter=(0.5, 1.0),
+        )
         self.max_pages = max_pages
         self.page_size = page_size
         self._session = requests.Session()
@@ -305,20 +311,12 @@ class FhirClient:
                 wait = _retry_after(response)
             if not retryable or attempt == self.retries:
                 raise FhirUnavailable(f"{reason} (after {attempt + 1} attempts)")
-            time.sleep(self._delay(attempt, wait))
+            time.sleep(self.retry.delay(attempt + 1, retry_after=wait))
         raise AssertionError("unreachable")
 
     def _forget_credentials(self, request: requests.PreparedRequest) -> bool:
         auth = self._session.auth
         return isinstance(auth, RenewableAuth) and auth.forget(request)
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        delay = min(self.max_backoff, self.backoff * 2**attempt)
-        # Jitter keeps many workers from hammering a recovering server in step.
-        delay *= random.uniform(0.5, 1.0)
-        if retry_after is not None:
-            delay = min(self.max_backoff, max(delay, retry_after))
-        return delay
 
 
 def _escape(value: str) -> str:

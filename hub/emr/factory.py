@@ -2,7 +2,7 @@
 
 Credentials are checked when built: a SMART Backend Services key that cannot
 be read, or a mix of auth settings, raises ImproperlyConfigured (see
-`hub.matching.checks`, which builds it once at start-up).
+`hub.emr.checks`, which builds it once at start-up).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hub.matching.fhir import FhirClient
-from hub.matching.fhir_auth import (
+from hub.emr.auth import (
     SMART_ALGORITHMS,
     SMART_DEFAULT_SCOPE,
     BasicAuth,
@@ -22,6 +21,7 @@ from hub.matching.fhir_auth import (
     SmartBackendAuth,
     SmartKeyError,
 )
+from hub.emr.client import FhirClient
 
 
 def fhir_client_from_settings() -> FhirClient | None:
@@ -61,7 +61,14 @@ def fhir_client_from_settings() -> FhirClient | None:
         if not password:
             raise ImproperlyConfigured("HUB_FHIR_USERNAME needs HUB_FHIR_PASSWORD")
         auth = BasicAuth(username, password)
-    return FhirClient(url, auth=auth, timeout=timeout)
+    return FhirClient(
+        url,
+        auth=auth,
+        timeout=timeout,
+        retries=int(getattr(settings, "HUB_FHIR_RETRIES", 3)),
+        backoff=float(getattr(settings, "HUB_FHIR_RETRY_BASE_SECONDS", 0.5)),
+        max_backoff=float(getattr(settings, "HUB_FHIR_RETRY_MAX_SECONDS", 8.0)),
+    )
 
 
 _smart_lock = threading.Lock()
