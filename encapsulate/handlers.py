@@ -57,7 +57,7 @@ HANDLERS: dict[MediaType, Handler] = {
     ),
 }
 # Every video container goes to one handler: the policy decides per stream.
-_VIDEO = Handler("encapsulate.video_wrap:inspect_video", "encapsulate.video_wrap:wrap_video")
+_VIDEO = Handler("encapsulate.video.wrap:inspect_video", "encapsulate.video.wrap:wrap_video")
 HANDLERS.update(
     dict.fromkeys(
         (

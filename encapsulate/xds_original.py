@@ -8,7 +8,7 @@ only through the scrubber its own module exposes:
 - image/jpeg: ``photo.camera_jpeg.pixel_stream`` (EXIF with GPS, serials and maker note,
   XMP, IPTC, thumbnail and trailer images removed; the EXIF orientation
   applied, losslessly where the stream allows).
-- video/mp4, video/quicktime, video/mp2t, video/mpeg: ``video_scrub`` (the
+- video/mp4, video/quicktime, video/mp2t, video/mpeg: ``video.scrub`` (the
   video module's remux: the same coded packets in a container without
   metadata keys, chapters, XMP or ``uuid`` boxes; a QuickTime comes out as
   MP4, so the delivered type can differ from the received one).
@@ -46,7 +46,7 @@ def _jpeg(path: Path, target: Path) -> MediaType:
 
 
 def _video(path: Path, target: Path) -> MediaType:
-    from encapsulate.video_scrub import scrub_video
+    from encapsulate.video.scrub import scrub_video
 
     return scrub_video(path, target)
 

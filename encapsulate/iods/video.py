@@ -35,7 +35,7 @@ from encapsulate.iods.choice import US_MULTIFRAME, IodChoice
 
 if TYPE_CHECKING:
     # Only the type: the video path probes the stream and calls this module.
-    from encapsulate.video_probe import VideoProbe
+    from encapsulate.video.probe import VideoProbe
 
 FRAME_TIME = Tag(0x0018, 0x1063)
 # Lossy Image Compression Method defined terms (PS3.3 C.7.6.1.1.5.1).

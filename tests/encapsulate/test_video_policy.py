@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from encapsulate.video_policy import (
+from encapsulate.video.policy import (
     H264_HP41,
     H264_HP42_2D,
     HEVC_MP51,

@@ -20,8 +20,8 @@ from encapsulate import (
     sniff_file,
     wrap,
 )
-from encapsulate.video_output import FileWindow, fragment_windows
-from encapsulate.video_wrap import wrap_video
+from encapsulate.video.output import FileWindow, fragment_windows
+from encapsulate.video.wrap import wrap_video
 from tests.media_video import MAKE, MODEL, VideoLibrary
 
 

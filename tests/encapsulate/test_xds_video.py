@@ -14,8 +14,8 @@ from encapsulate import InstanceIdentity, inspect_media, parse_context
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.media.sniff import MediaType, sniff_file
 from encapsulate.mhd import mhd_provide_bundle
-from encapsulate.video_atoms import box_extras
-from encapsulate.video_probe import probe_video
+from encapsulate.video.atoms import box_extras
+from encapsulate.video.probe import probe_video
 from encapsulate.xds import describe_original
 from encapsulate.xds_original import EXTENSIONS, scrubbed_original, write_scrubbed_original
 from encapsulate.xds_policy import XdsPolicy

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.media.sniff import MediaType, sniff_file
-from encapsulate.video_probe import probe_video
-from encapsulate.video_transcode import remux
+from encapsulate.video.probe import probe_video
+from encapsulate.video.transcode import remux
 
 # Container as ``probe_video`` names it -> the remux container of the output.
 OUTPUT_CONTAINERS = {"mp4": "mp4", "mov": "mp4", "mpegts": "mpegts", "mpeg": "mpeg"}

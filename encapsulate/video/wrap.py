@@ -1,6 +1,6 @@
 """A video, described and wrapped (the handler for MP4, QuickTime, MPEG, WebM, AVI).
 
-The transfer syntax policy (``video_policy``) decides whether the file goes
+The transfer syntax policy (``video.policy``) decides whether the file goes
 into Pixel Data byte for byte, rewritten into a clean container (same coded
 pictures: still ORIGINAL), or transcoded to H.264 High (DERIVED, with a
 Derivation Description). The DICOM attributes are then read from the stream
@@ -18,8 +18,8 @@ from encapsulate.iods.choice import MediaKind, choose_iod
 from encapsulate.iods.video import VideoOrigin, build_video_dataset
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.sniff import sniff_file
-from encapsulate.video_output import write_video_instance
-from encapsulate.video_policy import (
+from encapsulate.video.output import write_video_instance
+from encapsulate.video.policy import (
     MAX_FRAGMENT,
     Action,
     Plan,
@@ -27,8 +27,8 @@ from encapsulate.video_policy import (
     choose_plan,
     fragmentable_syntax,
 )
-from encapsulate.video_probe import SUPPORTED_CODECS, VideoProbe, media_info, probe_video
-from encapsulate.video_transcode import derivation_text, remux, transcode
+from encapsulate.video.probe import SUPPORTED_CODECS, VideoProbe, media_info, probe_video
+from encapsulate.video.transcode import derivation_text, remux, transcode
 from encapsulate.written import WrittenInstance
 
 

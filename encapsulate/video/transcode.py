@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 
 from encapsulate.errors import MediaError
-from encapsulate.video_policy import TranscodeTarget
-from encapsulate.video_probe import SUPPORTED_CODECS, VideoProbe
+from encapsulate.video.policy import TranscodeTarget
+from encapsulate.video.probe import SUPPORTED_CODECS, VideoProbe
 
 # ffmpeg muxer for each output container the policy names.
 _MUXERS = {"mp4": "mp4", "mpegts": "mpegts", "mpeg": "vob"}

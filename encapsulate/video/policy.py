@@ -69,7 +69,7 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class StreamFacts:
-    """What the policy needs to know of a video (see ``video_probe.VideoProbe``)."""
+    """What the policy needs to know of a video (see ``video.probe.VideoProbe``)."""
 
     codec: str
     profile: str | None

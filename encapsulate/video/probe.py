@@ -4,7 +4,7 @@ ffprobe's JSON gives the container, the first video stream's codec, profile,
 level (as coded in the SPS: H.264 ``level_idc``, HEVC ``general_level_idc``
 = 30 x level, MPEG-2 ``level`` 4 High / 6 High-1440 / 8 Main / 10 Low),
 pixel format, display matrix and the container's metadata keys. The facts are
-kept in ``VideoProbe`` so the transfer syntax policy (``video_policy``) can
+kept in ``VideoProbe`` so the transfer syntax policy (``video.policy``) can
 stay a pure function of them.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.media.info import MediaInfo
-from encapsulate.video_atoms import box_extras
+from encapsulate.video.atoms import box_extras
 
 # Codecs a camera, phone, endoscopy tower or ultrasound cart records, and
 # which FFmpeg decodes: these are wrapped as is or transcoded. Anything else
