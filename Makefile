@@ -23,6 +23,7 @@ test-embedded: install system-test node-deps
 check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DJANGO_SECRET_KEY=check HUB_DATA_DIR=$$(mktemp -d) $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SECRET_KEY=check HUB_DATA_DIR=$$(mktemp -d) $(PY) manage.py check
 
