@@ -51,7 +51,7 @@ HANDLERS: dict[MediaType, Handler] = {
     MediaType.GIF: Handler(
         "encapsulate.photo.raster_wrap:inspect_raster", "encapsulate.photo.raster_wrap:wrap_raster"
     ),
-    MediaType.PDF: Handler("encapsulate.pdf_wrap:inspect_pdf", "encapsulate.pdf_wrap:wrap_pdf"),
+    MediaType.PDF: Handler("encapsulate.pdf.wrap:inspect_pdf", "encapsulate.pdf.wrap:wrap_pdf"),
     MediaType.DICOM: Handler(
         "encapsulate.dicom.reconcile:inspect_dicom", "encapsulate.dicom.reconcile:wrap_dicom"
     ),

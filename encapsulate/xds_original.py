@@ -32,7 +32,7 @@ from encapsulate.media.sniff import MediaType, sniff_file
 
 
 def _pdf(path: Path, target: Path) -> MediaType:
-    from encapsulate.pdf_document import read_pdf
+    from encapsulate.pdf.document import read_pdf
 
     target.write_bytes(read_pdf(path).data)
     return MediaType.PDF

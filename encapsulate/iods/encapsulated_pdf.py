@@ -27,7 +27,7 @@ from encapsulate.dicom.modules import (
 )
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.choice import ENCAPSULATED_PDF
-from encapsulate.pdf_document import MIME_TYPE, PdfDocument
+from encapsulate.pdf.document import MIME_TYPE, PdfDocument
 
 # SC Equipment (C.8.6.1) Conversion Type: SD "Scanned Document", as dcm4che's
 # pdf2dcm does; the hub cannot tell a scan from a born-digital PDF.

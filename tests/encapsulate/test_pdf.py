@@ -12,7 +12,7 @@ from encapsulate import CaptureContext, InstanceIdentity, inspect_media, wrap
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.identity import Producer
 from encapsulate.iods.encapsulated_pdf import build_encapsulated_pdf
-from encapsulate.pdf_document import PdfDocument, read_pdf
+from encapsulate.pdf.document import PdfDocument, read_pdf
 from tests.dicom_checks import dciodvfy_errors
 from tests.media_documents import (
     AUTHOR,

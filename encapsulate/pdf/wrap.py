@@ -17,7 +17,7 @@ from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.choice import ENCAPSULATED_PDF
 from encapsulate.iods.encapsulated_pdf import build_encapsulated_pdf
 from encapsulate.media.info import MediaInfo
-from encapsulate.pdf_document import read_pdf
+from encapsulate.pdf.document import read_pdf
 from encapsulate.written import WrittenInstance
 
 
