@@ -3,12 +3,51 @@
 const TOKEN_KEY = "capturehub.session";
 
 export class ApiError extends Error {
-  /** `status` 0 means the network failed; `permanent` says whether a retry can help. */
-  constructor(message, status) {
+  /**
+   * One failed call, read from the hub's error envelope (docs/api-errors.md).
+   * `status` 0 means no answer at all; `code` and `field` are the envelope's;
+   * `retryable` says whether the same request may succeed later, not before
+   * `retryAfter` seconds when the hub said so.
+   */
+  constructor(message, { status, code = null, field = null, retryable, retryAfter = null }) {
     super(message);
     this.status = status;
-    this.permanent = status >= 400 && status < 500 && ![401, 408, 423, 429].includes(status);
+    this.code = code;
+    this.field = field;
+    this.retryable = retryable;
+    this.retryAfter = retryAfter;
   }
+
+  get permanent() {
+    return !this.retryable;
+  }
+}
+
+/**
+ * The one retry decision of the app: the hub's envelope says whether a retry can help.
+ * No answer at all, or an answer that is not the hub's envelope (a proxy, a captive
+ * portal), says nothing about the capture: it is retried.
+ */
+export function apiErrorOf(status, text, retryAfterHeader = null) {
+  if (!status) return new ApiError("The hub cannot be reached. Check the network.", { status: 0, retryable: true });
+  let error = null;
+  try {
+    error = text ? JSON.parse(text).error : null;
+  } catch {
+    error = null;
+  }
+  const seconds = Number.parseFloat(retryAfterHeader);
+  const retryAfter = Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+  if (!error || typeof error.retryable !== "boolean" || typeof error.code !== "string") {
+    return new ApiError(`The hub answered ${status}.`, { status, retryable: true, retryAfter });
+  }
+  return new ApiError(error.message || `The hub answered ${status}.`, {
+    status,
+    code: error.code,
+    field: error.field ?? null,
+    retryable: error.retryable,
+    retryAfter,
+  });
 }
 
 export function session() {
@@ -67,24 +106,13 @@ async function request(method, url, json, headers = authHeaders()) {
       credentials: "omit",
     });
   } catch {
-    throw new ApiError("The hub cannot be reached. Check the network.", 0);
+    throw apiErrorOf(0);
   }
   const text = await response.text();
-  let body = null;
+  if (!response.ok) throw apiErrorOf(response.status, text, response.headers.get("Retry-After"));
   try {
-    body = text ? JSON.parse(text) : null;
+    return text ? JSON.parse(text) : null;
   } catch {
-    body = null;
+    return null;
   }
-  if (!response.ok) throw new ApiError(reasonOf(body) || `The hub answered ${response.status}.`, response.status);
-  return body;
-}
-
-/** DRF errors look like {"detail": "..."} or {"field": ["reason", ...]}: one readable line. */
-export function reasonOf(body) {
-  if (!body || typeof body !== "object") return "";
-  if (typeof body.detail === "string") return body.detail;
-  return Object.entries(body)
-    .map(([field, reasons]) => `${field}: ${[].concat(reasons).join(" ")}`)
-    .join("; ");
 }

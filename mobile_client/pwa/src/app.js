@@ -24,7 +24,7 @@ $("#signin-form").addEventListener("submit", async (event) => {
   try {
     await signIn(username, password);
   } catch (error) {
-    return setError("#signin-error", error.status === 400 ? "User name or password is wrong." : error.message);
+    return setError("#signin-error", error.code === "credentials_invalid" ? "User name or password is wrong." : error.message);
   }
   $("#password").value = "";
   await queueStart();

@@ -68,22 +68,19 @@ async function findPatient(mrn) {
   try {
     body = await patientsFind(mrn);
   } catch (error) {
-    // 404: the EMR has no single active patient with this MRN. Never fall back to
-    // typed details then: that is how a photo lands on the wrong patient.
-    return setError("#patient-error", error.status === 404 ? `No single active patient has the MRN ${mrn}. Check the wristband.` : error.message);
+    // The hub has no EMR: the user types the demographics from the wristband.
+    if (error.code === "emr_not_configured") return manualEntry(mrn);
+    // No single active patient has this MRN. Never fall back to typed details
+    // then: that is how a photo lands on the wrong patient.
+    if (error.code === "patient_not_found") return setError("#patient-error", `No single active patient has the MRN ${mrn}. Check the wristband.`);
+    const later = error.retryable ? " Try again in a moment." : "";
+    return setError("#patient-error", `${error.message}${error.message.endsWith(".") ? "" : "."}${later}`);
   }
-  state.lookup = body.lookup;
+  state.lookup = "fhir";
   $("#confirm-list").replaceChildren();
-  $("#manual-form").hidden = body.lookup !== "none";
-  $("#confirm-title").textContent = body.lookup === "none" ? "Patient details" : "Is this the patient?";
-  if (body.lookup === "none") {
-    $("#manual-mrn").textContent = mrn;
-    state.candidates = [{ identifier: mrn, issuer: null }];
-    go("confirm");
-    return;
-  }
+  $("#manual-form").hidden = true;
+  $("#confirm-title").textContent = "Is this the patient?";
   const results = body.results || [];
-  if (!results.length) return setError("#patient-error", `No patient has the MRN ${mrn}. Check the wristband.`);
   state.candidates = results;
   results.forEach((patient, index) => {
     const card = document.createElement("div");
@@ -112,6 +109,16 @@ async function findPatient(mrn) {
     card.append(name, facts, button);
     $("#confirm-list").append(card);
   });
+  go("confirm");
+}
+
+function manualEntry(mrn) {
+  state.lookup = "none";
+  $("#confirm-list").replaceChildren();
+  $("#manual-form").hidden = false;
+  $("#confirm-title").textContent = "Patient details";
+  $("#manual-mrn").textContent = mrn;
+  state.candidates = [{ identifier: mrn, issuer: null }];
   go("confirm");
 }
 

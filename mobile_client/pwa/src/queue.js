@@ -2,7 +2,7 @@
 // and deleted from the phone as soon as the hub says a capture exists for the upload.
 // Then its progress through the hub is followed in memory only.
 
-import { ApiError, authHeaders, captureGet, capturesForUpload, reasonOf } from "./api.js";
+import { ApiError, apiErrorOf, authHeaders, captureGet, capturesForUpload } from "./api.js";
 import { vaultDelete, vaultFile, vaultList, vaultMeta, vaultPut, vaultShredIfEmpty, vaultUpdate } from "./vault.js";
 
 // Each PATCH is a resume point: 1 MiB loses little on a dropped mobile link.
@@ -19,6 +19,7 @@ let pumping = false;
 let again = false;
 let retryTimer = null;
 let attempts = 0;
+let retryAfterMs = 0; // the longest Retry-After of this round's transient failures
 let stopped = true;
 
 export function queueSubscribe(listener) {
@@ -92,6 +93,7 @@ export function queueKick() {
 
 globalThis.addEventListener("online", () => {
   attempts = 0;
+  retryAfterMs = 0;
   queueKick();
 });
 
@@ -120,12 +122,16 @@ async function pump() {
     return pump();
   }
   if (transient && !stopped) {
-    // Exponential backoff with jitter; the online event cuts it short.
-    const delay = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** attempts) * (0.75 + Math.random() / 2);
+    // Exponential backoff with jitter, never sooner than the hub's Retry-After;
+    // the online event cuts it short.
+    const backoff = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** attempts) * (0.75 + Math.random() / 2);
+    const delay = Math.max(backoff, retryAfterMs);
     attempts++;
+    retryAfterMs = 0;
     retryTimer = setTimeout(queueKick, delay);
   } else {
     attempts = 0;
+    retryAfterMs = 0;
   }
 }
 
@@ -146,6 +152,11 @@ async function send(record) {
       uploadUrl: record.uploadUrl || null,
       chunkSize: CHUNK_SIZE,
       retryDelays: [0, 1000, 3000],
+      // tus-js-client's own quick retries follow the envelope too; 401 waits for a sign-in.
+      onShouldRetry: (error) => {
+        const problem = problemOf(error);
+        return problem.retryable && problem.status !== 401 && navigator.onLine;
+      },
       uploadDataDuringCreation: true,
       // The upload URL lives in the vault record; tus-js-client's own localStorage entries stay off.
       storeFingerprintForResuming: false,
@@ -163,24 +174,27 @@ async function send(record) {
   return confirm(record, result.url);
 }
 
-function failed(record, error) {
+/** A tus-js-client error (or an API call's) as the hub's envelope describes it. */
+function problemOf(error) {
+  if (error instanceof ApiError) return error;
   const response = error.originalResponse;
-  const status = response ? response.getStatus() : 0;
-  if (status === 401) {
+  return response ? apiErrorOf(response.getStatus(), response.getBody(), response.getHeader("Retry-After")) : apiErrorOf(0);
+}
+
+/** What a failed send means for the capture, decided by the hub's envelope (apiErrorOf). */
+function failed(record, error) {
+  const problem = problemOf(error);
+  if (problem.status === 401) {
     show(record.id, { state: "waiting", note: "Sign in again to send" });
     globalThis.dispatchEvent(new CustomEvent("capture:signin-needed"));
     return "signin";
   }
-  if (status >= 400 && status < 500 && ![408, 409, 423, 429].includes(status)) {
-    let reason = "";
-    try {
-      reason = reasonOf(JSON.parse(response.getBody()));
-    } catch {
-      reason = "";
-    }
-    show(record.id, { state: "refused", reason: reason || `The hub refused this capture (${status}).` });
+  if (!problem.retryable) {
+    const reason = problem.field && problem.code ? `${problem.field}: ${problem.message}` : problem.message;
+    show(record.id, { state: "refused", reason: reason || `The hub refused this capture (${problem.status}).` });
     return "permanent";
   }
+  if (problem.retryAfter !== null) retryAfterMs = Math.max(retryAfterMs, problem.retryAfter * 1000);
   show(record.id, {
     state: "waiting",
     note: navigator.onLine ? "The hub did not answer; trying again soon" : "Waiting for the network",
@@ -203,7 +217,7 @@ async function confirm(record, url) {
         return "done";
       }
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return failed(record, { originalResponse: { getStatus: () => 401 } });
+      if (error instanceof ApiError && error.status === 401) return failed(record, error);
     }
     await new Promise((resolve) => setTimeout(resolve, 500 * (i + 1)));
   }
