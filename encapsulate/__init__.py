@@ -28,12 +28,12 @@ from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.rejection_note import RejectionReason, build_rejection_note
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.sniff import MediaType, identify, sniff, sniff_file
-from encapsulate.mhd import mhd_provide_bundle
 from encapsulate.written import WrittenInstance
-from encapsulate.xds import describe_original
-from encapsulate.xds_original import EXTENSIONS as ORIGINAL_EXTENSIONS
-from encapsulate.xds_original import write_scrubbed_original
-from encapsulate.xds_policy import XdsPolicy
+from encapsulate.xds.metadata import describe_original
+from encapsulate.xds.mhd import mhd_provide_bundle
+from encapsulate.xds.original import EXTENSIONS as ORIGINAL_EXTENSIONS
+from encapsulate.xds.original import write_scrubbed_original
+from encapsulate.xds.policy import XdsPolicy
 
 __all__ = [
     "ORIGINAL_EXTENSIONS",

@@ -4,7 +4,7 @@
   is DICOM) and prints the written paths, one a line. The inputs of one run
   share a study (the order's Study Instance UID when it names one).
 - ``xds`` writes, per input, the original without its private metadata
-  (``xds_original``) and ``<stem>.bundle.json``, the MHD ITI-65 Bundle that
+  (``xds.original``) and ``<stem>.bundle.json``, the MHD ITI-65 Bundle that
   delivers it, and prints both paths. ``--policy`` names a JSON file with the
   ``XdsPolicy`` fields ``source_id``, ``assigning_authorities`` and
   ``language``; without it a development policy is used whose source id and
@@ -34,7 +34,7 @@ from encapsulate import CaptureContext, InstanceIdentity, inspect_media, parse_c
 from encapsulate.errors import ContextError, EncapsulateError, MediaError
 
 if TYPE_CHECKING:
-    from encapsulate.xds_policy import XdsPolicy
+    from encapsulate.xds.policy import XdsPolicy
 
 BAD_INPUT = 2
 
@@ -49,7 +49,7 @@ def _read_json(path: Path, what: str) -> object:
 
 
 def _policy(path: Path | None) -> XdsPolicy:
-    from encapsulate.xds_policy import XdsPolicy, derived_oid
+    from encapsulate.xds.policy import XdsPolicy, derived_oid
 
     if path is None:
         return XdsPolicy(source_id=derived_oid("encapsulate command line"), derive_issuer_oids=True)
@@ -104,9 +104,9 @@ def _dicom(args: argparse.Namespace) -> None:
 
 
 def _xds(args: argparse.Namespace) -> None:
-    from encapsulate.mhd import mhd_provide_bundle
-    from encapsulate.xds import describe_original
-    from encapsulate.xds_original import EXTENSIONS, scrubbed_original
+    from encapsulate.xds.metadata import describe_original
+    from encapsulate.xds.mhd import mhd_provide_bundle
+    from encapsulate.xds.original import EXTENSIONS, scrubbed_original
 
     context = parse_context(_read_json(args.context, "context"))
     policy = _policy(args.policy)

@@ -15,9 +15,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from encapsulate import CaptureContext, InstanceIdentity, inspect_media, parse_context
 from encapsulate.errors import ContextError
-from encapsulate.mhd import PROVIDE_BUNDLE, mhd_provide_bundle
-from encapsulate.xds import describe_original
-from encapsulate.xds_policy import XdsPolicy
+from encapsulate.xds.metadata import describe_original
+from encapsulate.xds.mhd import PROVIDE_BUNDLE, mhd_provide_bundle
+from encapsulate.xds.policy import XdsPolicy
 from tests.media_documents import make_pdf
 
 POLICY = XdsPolicy(source_id="1.2.3.4.5", assigning_authorities={"HOSP": "1.2.840.99999.7"})

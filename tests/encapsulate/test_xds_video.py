@@ -13,12 +13,12 @@ from fhir.resources.R4B.bundle import Bundle
 from encapsulate import InstanceIdentity, inspect_media, parse_context
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.media.sniff import MediaType, sniff_file
-from encapsulate.mhd import mhd_provide_bundle
 from encapsulate.video.atoms import box_extras
 from encapsulate.video.probe import probe_video
-from encapsulate.xds import describe_original
-from encapsulate.xds_original import EXTENSIONS, scrubbed_original, write_scrubbed_original
-from encapsulate.xds_policy import XdsPolicy
+from encapsulate.xds.metadata import describe_original
+from encapsulate.xds.mhd import mhd_provide_bundle
+from encapsulate.xds.original import EXTENSIONS, scrubbed_original, write_scrubbed_original
+from encapsulate.xds.policy import XdsPolicy
 from tests.dicom_checks import assert_no_private_metadata
 from tests.media_video import (
     MAKE,

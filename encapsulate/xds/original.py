@@ -3,7 +3,7 @@
 STANDARDS.md "Privacy" applies to originals too, so each type is delivered
 only through the scrubber its own module exposes:
 
-- application/pdf: ``pdf_document`` (active content refused, information
+- application/pdf: ``pdf.document`` (active content refused, information
   dictionary, XMP and page metadata removed).
 - image/jpeg: ``photo.camera_jpeg.pixel_stream`` (EXIF with GPS, serials and maker note,
   XMP, IPTC, thumbnail and trailer images removed; the EXIF orientation

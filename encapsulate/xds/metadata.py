@@ -26,7 +26,7 @@ from encapsulate.context.capture import CaptureContext, Patient
 from encapsulate.errors import ContextError, MediaError
 from encapsulate.identity import InstanceIdentity
 from encapsulate.media.info import MediaInfo
-from encapsulate.xds_policy import SCHEME_SYSTEMS, Code, XdsPolicy
+from encapsulate.xds.policy import SCHEME_SYSTEMS, Code, XdsPolicy
 
 # ITI TF-3 Table 4.2.3.1.7-2 identifier types of referenceIdList.
 ACCESSION = "urn:ihe:iti:xds:2013:accession"

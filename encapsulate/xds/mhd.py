@@ -28,8 +28,8 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from encapsulate.xds import DocumentEntry, ReferenceId
-from encapsulate.xds_policy import Code, XdsPolicy
+from encapsulate.xds.metadata import DocumentEntry, ReferenceId
+from encapsulate.xds.policy import Code, XdsPolicy
 
 MHD = "https://profiles.ihe.net/ITI/MHD"
 PROVIDE_BUNDLE = f"{MHD}/StructureDefinition/IHE.MHD.Comprehensive.ProvideBundle"
