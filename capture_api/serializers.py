@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -12,6 +14,7 @@ from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class ContextField(serializers.Field):
     """The capture context: a JSON object, sent as a form field or a JSON part."""
 

@@ -89,8 +89,6 @@ class TokenObtain(ErrorEnvelope, ObtainAuthToken):
 
     error_statuses = {"POST": (400,)}
 
-    @extend_schema(
-        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})}
-    )
+    @extend_schema(responses={200: inline_serializer("Token", {"token": serializers.CharField()})})
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().post(request, *args, **kwargs)
