@@ -26,6 +26,29 @@ def check_ae_title(name: str, title: str) -> None:
         raise ValueError(f"{name}={title!r} is not an AE title (1-16 characters, no \\)")
 
 
+class ServiceClassUser:
+    """A client of one SCP: where it is, who calls it, how long to wait.
+
+    Both AE titles are checked when the client is made, so a wrong setting
+    fails at start-up rather than on the first association.
+    """
+
+    def __init__(
+        self, host: str, port: int, *, called_aet: str, calling_aet: str, timeout: float
+    ) -> None:
+        check_ae_title("called_aet", called_aet)
+        check_ae_title("calling_aet", calling_aet)
+        self.host = host
+        self.port = port
+        self.called_aet = called_aet
+        self.calling_aet = calling_aet
+        self.timeout = timeout
+
+    @property
+    def display_address(self) -> str:
+        return f"{self.called_aet}@{self.host}:{self.port}"
+
+
 def application_entity(
     calling_aet: str, *, timeout: float, connection_timeout: float | None = None
 ) -> AE:

@@ -21,7 +21,7 @@ from pynetdicom import Association, evt
 from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
 from pynetdicom.sop_class import ModalityWorklistInformationFind
 
-from hub.dimse.association import application_entity, check_ae_title, rejection_of
+from hub.dimse.association import ServiceClassUser, application_entity, rejection_of
 from hub.dimse.worklist_data import (
     ScheduledStep,
     WorklistItem,
@@ -64,7 +64,7 @@ class WorklistUnavailable(WorklistError):
     """A transient failure (network, busy provider, timeout): retry later."""
 
 
-class WorklistClient:
+class WorklistClient(ServiceClassUser):
     """Queries one Modality Worklist SCP, one association per query."""
 
     def __init__(
@@ -76,17 +76,9 @@ class WorklistClient:
         calling_aet: str = "CAPTUREHUB",
         timeout: float = 10.0,
     ) -> None:
-        check_ae_title("called_aet", called_aet)
-        check_ae_title("calling_aet", calling_aet)
-        self.host = host
-        self.port = port
-        self.called_aet = called_aet
-        self.calling_aet = calling_aet
-        self.timeout = timeout
-
-    @property
-    def display_address(self) -> str:
-        return f"{self.called_aet}@{self.host}:{self.port}"
+        super().__init__(
+            host, port, called_aet=called_aet, calling_aet=calling_aet, timeout=timeout
+        )
 
     def find(self, query: WorklistQuery) -> list[WorklistItem]:
         """The scheduled steps matching `query`, in the order the provider sent them.

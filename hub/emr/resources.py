@@ -85,6 +85,17 @@ class OrderRecord:
     authored_on: str | None
     requester: str | None
 
+    def summary(self) -> dict[str, Any]:
+        """What a client or an operator is shown of the order, as JSON."""
+        return {
+            "id": f"ServiceRequest/{self.id}",
+            "accession_number": self.accession_number,
+            "issuer": self.accession_issuer,
+            "description": self.code_text,
+            "authored_on": self.authored_on,
+            "study_instance_uid": self.study_instance_uid,
+        }
+
 
 @dataclass(frozen=True)
 class EncounterRecord:
@@ -97,6 +108,16 @@ class EncounterRecord:
     identifier_system: str | None
     encounter_class: str | None
     period_start: str | None
+
+    def summary(self) -> dict[str, Any]:
+        """What a client or an operator is shown of the encounter, as JSON."""
+        return {
+            "id": f"Encounter/{self.id}",
+            "identifier": self.identifier_value,
+            "issuer": self.identifier_system,
+            "class": self.encounter_class,
+            "start": self.period_start,
+        }
 
 
 def validate_resource(data: Any, expected: str | None = None) -> Resource:

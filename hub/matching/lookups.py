@@ -73,17 +73,7 @@ def patient_orders(*, identifier: str) -> list[dict[str, Any]] | None:
         patient = _one_patient(client, identifier)
         if patient is None:
             return None
-        return [
-            {
-                "id": f"ServiceRequest/{order.id}",
-                "accession_number": order.accession_number,
-                "issuer": order.accession_issuer,
-                "description": order.code_text,
-                "authored_on": order.authored_on,
-                "study_instance_uid": order.study_instance_uid,
-            }
-            for order in client.active_orders(patient.id)
-        ]
+        return [order.summary() for order in client.active_orders(patient.id)]
 
 
 def patient_encounters(*, identifier: str) -> list[dict[str, Any]] | None:
@@ -92,13 +82,4 @@ def patient_encounters(*, identifier: str) -> list[dict[str, Any]] | None:
         patient = _one_patient(client, identifier)
         if patient is None:
             return None
-        return [
-            {
-                "id": f"Encounter/{encounter.id}",
-                "identifier": encounter.identifier_value,
-                "issuer": encounter.identifier_system,
-                "class": encounter.encounter_class,
-                "start": encounter.period_start,
-            }
-            for encounter in client.in_progress_encounters(patient.id)
-        ]
+        return [encounter.summary() for encounter in client.in_progress_encounters(patient.id)]

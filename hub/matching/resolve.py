@@ -80,27 +80,11 @@ def _patient_json(record: PatientRecord) -> dict[str, Any]:
 
 
 def _order_json(order: OrderRecord) -> dict[str, Any]:
-    return {
-        "kind": "order",
-        "id": f"ServiceRequest/{order.id}",
-        "accession_number": order.accession_number,
-        "issuer": order.accession_issuer,
-        "description": order.code_text,
-        "authored_on": order.authored_on,
-        "study_instance_uid": order.study_instance_uid,
-        "status": order.status,
-    }
+    return {"kind": "order", **order.summary(), "status": order.status}
 
 
 def _encounter_json(encounter: EncounterRecord) -> dict[str, Any]:
-    return {
-        "kind": "encounter",
-        "id": f"Encounter/{encounter.id}",
-        "identifier": encounter.identifier_value,
-        "issuer": encounter.identifier_system,
-        "class": encounter.encounter_class,
-        "start": encounter.period_start,
-    }
+    return {"kind": "encounter", **encounter.summary()}
 
 
 def check_demographics(sent: Patient, emr: PatientRecord) -> str | None:

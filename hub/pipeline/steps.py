@@ -31,6 +31,13 @@ from hub.captures.storage import data_path, file_sha256, instance_directory
 log = logging.getLogger(__name__)
 
 
+def _rejected(capture: Capture, source: CaptureStatus, step: str, reason: str) -> bool:
+    """The content cannot be used: the capture stops with the reason; nothing follows."""
+    log.info("capture %s rejected on %s: %s", capture.id, step, reason)
+    capture_move(capture.id, source=source, target=CaptureStatus.REJECTED, reason=reason)
+    return False
+
+
 def capture_inspect(*, capture_id: UUID | str) -> bool:
     capture = capture_claim(capture_id, CaptureStatus.RECEIVED)
     if capture is None:
@@ -38,14 +45,7 @@ def capture_inspect(*, capture_id: UUID | str) -> bool:
     try:
         info = inspect_media(data_path(capture.original_path))
     except MediaError as error:
-        log.info("capture %s rejected on inspection: %s", capture.id, error.reason)
-        capture_move(
-            capture.id,
-            source=CaptureStatus.RECEIVED,
-            target=CaptureStatus.REJECTED,
-            reason=error.reason,
-        )
-        return False
+        return _rejected(capture, CaptureStatus.RECEIVED, "inspection", error.reason)
     except BaseException:
         capture_release(capture)
         raise
@@ -94,14 +94,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
         if delivers(context.specialty, "original"):
             original_keep(capture)
     except EncapsulateError as error:
-        log.info("capture %s rejected on encapsulation: %s", capture.id, error.reason)
-        capture_move(
-            capture.id,
-            source=CaptureStatus.MATCHED,
-            target=CaptureStatus.REJECTED,
-            reason=error.reason,
-        )
-        return False
+        return _rejected(capture, CaptureStatus.MATCHED, "encapsulation", error.reason)
     except BaseException:
         capture_release(capture)
         raise

@@ -21,13 +21,13 @@ from pynetdicom import Association
 
 from hub.delivery.errors import DeliveryError
 from hub.delivery.senders.base import Receipt, failure_reason, read_instance
-from hub.dimse.association import application_entity, rejection_of
+from hub.dimse.association import ServiceClassUser, application_entity, rejection_of
 
 # A-ASSOCIATE-RQ carries at most 128 presentation contexts (PS3.8 9.3.2.2).
 MAX_CONTEXTS = 128
 
 
-class CStoreClient:
+class CStoreClient(ServiceClassUser):
     """Stores PS3.10 files on one association with a Storage SCP."""
 
     def __init__(
@@ -39,15 +39,9 @@ class CStoreClient:
         calling_aet: str = "HUB",
         timeout: float = 30.0,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.called_aet = called_aet
-        self.calling_aet = calling_aet
-        self.timeout = timeout
-
-    @property
-    def display_address(self) -> str:
-        return f"{self.called_aet}@{self.host}:{self.port}"
+        super().__init__(
+            host, port, called_aet=called_aet, calling_aet=calling_aet, timeout=timeout
+        )
 
     def store(self, paths: Sequence[Path]) -> Receipt:
         """Send every file; succeed only if each gets a Success or Warning status.
