@@ -457,7 +457,7 @@ MB = 1024 * 1024
 @pytest.fixture
 def live_token(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> str:
     """A capturer's token; the pipeline's Celery task is not published to the broker."""
-    from hub.captures.tasks import inspect_capture
+    from hub.pipeline.tasks import inspect_capture
 
     monkeypatch.setattr(inspect_capture, "delay", lambda capture_id: None)
     user = api_client_for("nurse", Role.CAPTURER).user  # type: ignore[attr-defined]
