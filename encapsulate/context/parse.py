@@ -22,13 +22,14 @@ from encapsulate.context.capture import (
     Patient,
     Specialty,
 )
+from encapsulate.dicom.enums import ImageLaterality
 from encapsulate.errors import ContextError
 from encapsulate.value_rules import check_lo, check_pn, check_sh, check_uid
 
 # Patient's Sex (0010,0040) enumerated values, PS3.3 C.7.1.1.
 SEXES = ("M", "F", "O")
 # Image Laterality (0020,0062) enumerated values, PS3.3 C.7.6.2.
-LATERALITIES = ("R", "L", "B", "U")
+LATERALITIES = tuple(ImageLaterality)
 _T = TypeVar("_T")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Coding Scheme Designator and Code Value are SH (PS3.3 8.1, 8.2).

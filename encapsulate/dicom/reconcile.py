@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pydicom
+from pydicom import uid
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.encaps import generate_fragments
 from pydicom.errors import InvalidDicomError
@@ -59,26 +60,34 @@ from encapsulate.value_rules import needs_unicode
 from encapsulate.written import WrittenInstance
 
 MIME_TYPE = "application/dicom"
-MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+MEDIA_STORAGE_DIRECTORY = uid.MediaStorageDirectoryStorage
 # The storage SOP classes of the capture IODs (STANDARDS.md table), their
 # single- and multi-frame Secondary Capture family and Encapsulated PDF.
 ACCEPTED_SOP_CLASSES = {
-    "1.2.840.10008.5.1.4.1.1.6.1": "Ultrasound Image",
-    "1.2.840.10008.5.1.4.1.1.3.1": "Ultrasound Multi-frame Image",
-    "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image",
-    "1.2.840.10008.5.1.4.1.1.7.1": "Multi-frame Single Bit Secondary Capture Image",
-    "1.2.840.10008.5.1.4.1.1.7.2": "Multi-frame Grayscale Byte Secondary Capture Image",
-    "1.2.840.10008.5.1.4.1.1.7.3": "Multi-frame Grayscale Word Secondary Capture Image",
-    "1.2.840.10008.5.1.4.1.1.7.4": "Multi-frame True Color Secondary Capture Image",
-    "1.2.840.10008.5.1.4.1.1.77.1.1": "VL Endoscopic Image",
-    "1.2.840.10008.5.1.4.1.1.77.1.1.1": "Video Endoscopic Image",
-    "1.2.840.10008.5.1.4.1.1.77.1.4": "VL Photographic Image",
-    "1.2.840.10008.5.1.4.1.1.77.1.4.1": "Video Photographic Image",
-    "1.2.840.10008.5.1.4.1.1.77.1.5.1": "Ophthalmic Photography 8 Bit Image",
-    "1.2.840.10008.5.1.4.1.1.77.1.7": "Dermoscopic Photography Image",
-    "1.2.840.10008.5.1.4.1.1.104.1": "Encapsulated PDF",
+    uid.UltrasoundImageStorage: "Ultrasound Image",
+    uid.UltrasoundMultiFrameImageStorage: "Ultrasound Multi-frame Image",
+    uid.SecondaryCaptureImageStorage: "Secondary Capture Image",
+    uid.MultiFrameSingleBitSecondaryCaptureImageStorage: (
+        "Multi-frame Single Bit Secondary Capture Image"
+    ),
+    uid.MultiFrameGrayscaleByteSecondaryCaptureImageStorage: (
+        "Multi-frame Grayscale Byte Secondary Capture Image"
+    ),
+    uid.MultiFrameGrayscaleWordSecondaryCaptureImageStorage: (
+        "Multi-frame Grayscale Word Secondary Capture Image"
+    ),
+    uid.MultiFrameTrueColorSecondaryCaptureImageStorage: (
+        "Multi-frame True Color Secondary Capture Image"
+    ),
+    uid.VLEndoscopicImageStorage: "VL Endoscopic Image",
+    uid.VideoEndoscopicImageStorage: "Video Endoscopic Image",
+    uid.VLPhotographicImageStorage: "VL Photographic Image",
+    uid.VideoPhotographicImageStorage: "Video Photographic Image",
+    uid.OphthalmicPhotography8BitImageStorage: "Ophthalmic Photography 8 Bit Image",
+    uid.DermoscopicPhotographyImageStorage: "Dermoscopic Photography Image",
+    uid.EncapsulatedPDFStorage: "Encapsulated PDF",
 }
-DOCUMENT_SOP_CLASSES = {"1.2.840.10008.5.1.4.1.1.104.1"}
+DOCUMENT_SOP_CLASSES = {uid.EncapsulatedPDFStorage}
 # C.12.1.1.9.2 Reason for the Attribute Modification.
 COERCE = "COERCE"
 # The identity attributes the hub reconciles (keywords), in dataset order.

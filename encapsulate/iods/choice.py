@@ -9,7 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydicom.uid import (
+    UID,
+    DermoscopicPhotographyImageStorage,
+    EncapsulatedPDFStorage,
+    MultiFrameTrueColorSecondaryCaptureImageStorage,
+    OphthalmicPhotography8BitImageStorage,
+    SecondaryCaptureImageStorage,
+    UltrasoundImageStorage,
+    UltrasoundMultiFrameImageStorage,
+    VideoEndoscopicImageStorage,
+    VideoPhotographicImageStorage,
+    VLEndoscopicImageStorage,
+    VLPhotographicImageStorage,
+)
+
 from encapsulate.context.capture import Specialty
+from encapsulate.dicom.enums import Modality
 
 
 class MediaKind(StrEnum):
@@ -24,25 +40,33 @@ class MediaKind(StrEnum):
 @dataclass(frozen=True)
 class IodChoice:
     name: str
-    sop_class_uid: str
-    modality: str
+    sop_class_uid: UID
+    modality: Modality
 
 
-VL_PHOTOGRAPHIC = IodChoice("VL Photographic Image", "1.2.840.10008.5.1.4.1.1.77.1.4", "XC")
-VIDEO_PHOTOGRAPHIC = IodChoice("Video Photographic Image", "1.2.840.10008.5.1.4.1.1.77.1.4.1", "XC")
-VL_ENDOSCOPIC = IodChoice("VL Endoscopic Image", "1.2.840.10008.5.1.4.1.1.77.1.1", "ES")
-VIDEO_ENDOSCOPIC = IodChoice("Video Endoscopic Image", "1.2.840.10008.5.1.4.1.1.77.1.1.1", "ES")
-DERMOSCOPIC = IodChoice("Dermoscopic Photography Image", "1.2.840.10008.5.1.4.1.1.77.1.7", "DMS")
+VL_PHOTOGRAPHIC = IodChoice("VL Photographic Image", VLPhotographicImageStorage, Modality.XC)
+VIDEO_PHOTOGRAPHIC = IodChoice(
+    "Video Photographic Image", VideoPhotographicImageStorage, Modality.XC
+)
+VL_ENDOSCOPIC = IodChoice("VL Endoscopic Image", VLEndoscopicImageStorage, Modality.ES)
+VIDEO_ENDOSCOPIC = IodChoice("Video Endoscopic Image", VideoEndoscopicImageStorage, Modality.ES)
+DERMOSCOPIC = IodChoice(
+    "Dermoscopic Photography Image", DermoscopicPhotographyImageStorage, Modality.DMS
+)
 OPHTHALMIC_8BIT = IodChoice(
-    "Ophthalmic Photography 8 Bit Image", "1.2.840.10008.5.1.4.1.1.77.1.5.1", "OP"
+    "Ophthalmic Photography 8 Bit Image", OphthalmicPhotography8BitImageStorage, Modality.OP
 )
-US_IMAGE = IodChoice("Ultrasound Image", "1.2.840.10008.5.1.4.1.1.6.1", "US")
-US_MULTIFRAME = IodChoice("Ultrasound Multi-frame Image", "1.2.840.10008.5.1.4.1.1.3.1", "US")
-SECONDARY_CAPTURE = IodChoice("Secondary Capture Image", "1.2.840.10008.5.1.4.1.1.7", "OT")
+US_IMAGE = IodChoice("Ultrasound Image", UltrasoundImageStorage, Modality.US)
+US_MULTIFRAME = IodChoice(
+    "Ultrasound Multi-frame Image", UltrasoundMultiFrameImageStorage, Modality.US
+)
+SECONDARY_CAPTURE = IodChoice("Secondary Capture Image", SecondaryCaptureImageStorage, Modality.OT)
 MULTIFRAME_TRUE_COLOR_SC = IodChoice(
-    "Multi-frame True Color Secondary Capture Image", "1.2.840.10008.5.1.4.1.1.7.4", "OT"
+    "Multi-frame True Color Secondary Capture Image",
+    MultiFrameTrueColorSecondaryCaptureImageStorage,
+    Modality.OT,
 )
-ENCAPSULATED_PDF = IodChoice("Encapsulated PDF", "1.2.840.10008.5.1.4.1.1.104.1", "DOC")
+ENCAPSULATED_PDF = IodChoice("Encapsulated PDF", EncapsulatedPDFStorage, Modality.DOC)
 
 _PHOTO = {
     Specialty.ENDOSCOPY: VL_ENDOSCOPIC,

@@ -14,6 +14,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
 from encapsulate.context.capture import CaptureContext
+from encapsulate.dicom.enums import ConversionType, YesNo
 from encapsulate.dicom.modules import (
     add_equipment,
     add_patient,
@@ -31,7 +32,7 @@ from encapsulate.pdf.document import MIME_TYPE, PdfDocument
 
 # SC Equipment (C.8.6.1) Conversion Type: SD "Scanned Document", as dcm4che's
 # pdf2dcm does; the hub cannot tell a scan from a born-digital PDF.
-CONVERSION_TYPE = "SD"
+CONVERSION_TYPE = ConversionType.SCANNED_DOCUMENT
 
 
 def build_encapsulated_pdf(
@@ -67,7 +68,7 @@ def build_encapsulated_pdf(
     ds.ContentTime = tm(acquired)
     ds.AcquisitionDateTime = dt(acquired) if acquired else ""
     # A clinical PDF shows who it is about on its pages: YES is the honest answer.
-    ds.BurnedInAnnotation = "YES"
+    ds.BurnedInAnnotation = YesNo.YES
     ds.DocumentTitle = context.description or ""
     ds.ConceptNameCodeSequence = Sequence()
     ds.MIMETypeOfEncapsulatedDocument = MIME_TYPE

@@ -13,6 +13,7 @@ from pydicom.sequence import Sequence
 
 from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.modules import code_item
+from encapsulate.dicom.uids import UTC_SYNCHRONIZATION_FRAME_OF_REFERENCE
 from encapsulate.errors import ContextError, UnsupportedMediaError
 
 # PS3.16 CID 4202 Ophthalmic Photography Acquisition Device.
@@ -20,8 +21,6 @@ FUNDUS_CAMERA = ("409898007", "SCT", "Fundus Camera")
 EXTERNAL_CAMERA = ("409903006", "SCT", "External Camera")
 # Posterior segment structures (CID 4209) are photographed through a fundus camera.
 _POSTERIOR = {"5665001", "81016008", "67046006", "68703001"}
-# PS3.3 C.7.4.2: a synchronization frame of reference for UTC-stamped acquisitions.
-UTC_SYNCHRONIZATION = "1.2.840.10008.15.1.1"
 # Frame Time (0018,1063), the Frame Increment Pointer of a single-frame OP image.
 FRAME_TIME_TAG = 0x00181063
 
@@ -48,7 +47,7 @@ def add_ophthalmic_modules(ds: Dataset, context: CaptureContext) -> None:
     """Ophthalmic Photography 8 Bit (A.39.1): Synchronization, Multi-frame (one
     frame), and the acquisition and photographic parameters modules."""
     # Synchronization (C.7.4.2)
-    ds.SynchronizationFrameOfReferenceUID = UTC_SYNCHRONIZATION
+    ds.SynchronizationFrameOfReferenceUID = UTC_SYNCHRONIZATION_FRAME_OF_REFERENCE
     ds.SynchronizationTrigger = "NO TRIGGER"
     ds.AcquisitionTimeSynchronized = "N"
     # Multi-frame (C.7.6.6) and Cine: the IOD is multi-frame even for one photo.

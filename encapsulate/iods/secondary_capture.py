@@ -16,6 +16,14 @@ from pydicom.dataset import Dataset
 
 from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
 from encapsulate.context.capture import CaptureContext
+from encapsulate.dicom.enums import (
+    ConversionType,
+    ImageLaterality,
+    LossyImageCompression,
+    PatientExaminationCharacteristics,
+    PhotometricInterpretation,
+    PixelDataCharacteristics,
+)
 from encapsulate.dicom.modules import (
     add_equipment,
     add_patient,
@@ -34,7 +42,7 @@ if TYPE_CHECKING:
     from encapsulate.photo.decode import RasterImage
 
 # PS3.3 C.8.6.1: WSD, workstation — the image came from a screen.
-CONVERSION_TYPE = "WSD"
+CONVERSION_TYPE = ConversionType.WORKSTATION
 _CLOCK_TIMES = ("InstanceCreationDate", "InstanceCreationTime")
 
 
@@ -55,7 +63,9 @@ def build_secondary_capture(
     site = resolve_site(context.body_site)
     ds = SCImage(
         pixel_array=pixels,
-        photometric_interpretation="RGB" if colour else "MONOCHROME2",
+        photometric_interpretation=(
+            PhotometricInterpretation.RGB if colour else PhotometricInterpretation.MONOCHROME2
+        ),
         bits_allocated=bits,
         coordinate_system="PATIENT",
         study_instance_uid=identity.study_instance_uid,
@@ -89,13 +99,18 @@ def build_secondary_capture(
     for keyword in ("DateOfSecondaryCapture", "TimeOfSecondaryCapture", *_CLOCK_TIMES):
         if keyword in ds:
             delattr(ds, keyword)
-    ds.ImageType = ["DERIVED" if raster.changes else "ORIGINAL", "SECONDARY"]
+    ds.ImageType = [
+        PixelDataCharacteristics.DERIVED if raster.changes else PixelDataCharacteristics.ORIGINAL,
+        PatientExaminationCharacteristics.SECONDARY,
+    ]
     if raster.changes:
         ds.DerivationDescription = "; ".join(raster.changes)
-    ds.ImageLaterality = (site.laterality if site else None) or "U"
+    ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
     ds.BurnedInAnnotation = privacy.burned_in_annotation
     ds.RecognizableVisualFeatures = privacy.recognizable_visual_features
-    ds.LossyImageCompression = "01" if raster.source_lossy else "00"
+    ds.LossyImageCompression = (
+        LossyImageCompression.LOSSY if raster.source_lossy else LossyImageCompression.NOT_LOSSY
+    )
     if site is not None:
         ds.AnatomicRegionSequence = anatomic_region_sequence(site, with_modifier=False)
     if colour and raster.icc_profile is not None:

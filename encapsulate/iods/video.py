@@ -18,6 +18,14 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from encapsulate.context.capture import BodySite, CaptureContext
+from encapsulate.dicom.enums import (
+    ImageLaterality,
+    LossyImageCompression,
+    LossyImageCompressionMethod,
+    PatientExaminationCharacteristics,
+    PhotometricInterpretation,
+    PixelDataCharacteristics,
+)
 from encapsulate.dicom.modules import (
     add_anatomic_region,
     add_equipment,
@@ -39,7 +47,11 @@ if TYPE_CHECKING:
 
 FRAME_TIME = Tag(0x0018, 0x1063)
 # Lossy Image Compression Method defined terms (PS3.3 C.7.6.1.1.5.1).
-COMPRESSION_METHODS = {"h264": "ISO_14496_10", "hevc": "ISO_23008_2", "mpeg2video": "ISO_13818_2"}
+COMPRESSION_METHODS = {
+    "h264": LossyImageCompressionMethod.H264,
+    "hevc": LossyImageCompressionMethod.HEVC,
+    "mpeg2video": LossyImageCompressionMethod.MPEG2,
+}
 # SNOMED CT 87100004 "Topography unknown" (body structure): Anatomic Region
 # Sequence is required once Number of Frames is present (PS3.3 C.8.12.1),
 # and a capture without a body site must not pretend to know one.
@@ -83,7 +95,7 @@ def add_video_pixel_module(ds: Dataset, stream: VideoProbe) -> None:
     the coded picture's, which is upright (rotated streams are transcoded).
     """
     ds.SamplesPerPixel = 3
-    ds.PhotometricInterpretation = "YBR_PARTIAL_420"
+    ds.PhotometricInterpretation = PhotometricInterpretation.YBR_PARTIAL_420
     ds.PlanarConfiguration = 0
     ds.Rows = stream.height
     ds.Columns = stream.width
@@ -95,7 +107,7 @@ def add_video_pixel_module(ds: Dataset, stream: VideoProbe) -> None:
 
 def _compression(ds: Dataset, stream: VideoProbe) -> None:
     # Every camera codec is lossy; the stream is at least once-compressed.
-    ds.LossyImageCompression = "01"
+    ds.LossyImageCompression = LossyImageCompression.LOSSY
     raw = stream.width * stream.height * 3 * stream.frame_count
     ds.LossyImageCompressionRatio = _ds(raw / max(1, stream.size_bytes))
     ds.LossyImageCompressionMethod = COMPRESSION_METHODS[stream.codec]
@@ -144,7 +156,10 @@ def build_video_dataset(
     ds.ContentTime = tm(acquired)
     if acquired is not None:
         ds.AcquisitionDateTime = dt(acquired)
-    ds.ImageType = ["DERIVED" if origin.derived else "ORIGINAL", "PRIMARY"]
+    ds.ImageType = [
+        PixelDataCharacteristics.DERIVED if origin.derived else PixelDataCharacteristics.ORIGINAL,
+        PatientExaminationCharacteristics.PRIMARY,
+    ]
     if origin.derived and origin.derivation:
         ds.DerivationDescription = origin.derivation[:1024]
     _compression(ds, stream)
@@ -152,7 +167,7 @@ def build_video_dataset(
 
     # Image Laterality U (unknown / unpaired) keeps series Laterality (2C) out
     # of the question; series may mix sides (PEERS.md, Validation).
-    ds.ImageLaterality = (site.laterality if site else None) or "U"
+    ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
     if iod is not US_MULTIFRAME:
         # VL Image (C.8.12.1) and Acquisition Context (C.7.6.14, may be empty)
         ds.AcquisitionContextSequence = Sequence()

@@ -20,6 +20,12 @@ from pydicom.encaps import encapsulate
 
 from encapsulate.context.body_sites import anatomic_region_sequence, resolve_site
 from encapsulate.context.capture import CaptureContext, Specialty
+from encapsulate.dicom.enums import (
+    ImageLaterality,
+    LossyImageCompression,
+    PatientExaminationCharacteristics,
+    PixelDataCharacteristics,
+)
 from encapsulate.dicom.modules import (
     add_equipment,
     add_patient,
@@ -115,12 +121,17 @@ def build_photo_image(
         ds.ContentDate = da(acquired)
         ds.ContentTime = tm(acquired)
         ds.AcquisitionDateTime = dt(acquired)
-    ds.ImageType = ["DERIVED" if pixels.derived else "ORIGINAL", "PRIMARY"]
-    ds.ImageLaterality = (site.laterality if site else None) or "U"
+    ds.ImageType = [
+        PixelDataCharacteristics.DERIVED if pixels.derived else PixelDataCharacteristics.ORIGINAL,
+        PatientExaminationCharacteristics.PRIMARY,
+    ]
+    ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
     ds.BurnedInAnnotation = privacy.burned_in_annotation
     ds.RecognizableVisualFeatures = privacy.recognizable_visual_features
     # PS3.3 C.7.6.1.1.5: "01" once the pixels have ever been lossy compressed.
-    ds.LossyImageCompression = "01" if pixels.lossy else "00"
+    ds.LossyImageCompression = (
+        LossyImageCompression.LOSSY if pixels.lossy else LossyImageCompression.NOT_LOSSY
+    )
     if pixels.ratios:
         ds.LossyImageCompressionRatio = list(pixels.ratios)
     if pixels.methods:

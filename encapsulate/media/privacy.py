@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from encapsulate.context.capture import Specialty
+from encapsulate.dicom.enums import YesNo
 
 # Face detection runs on a copy at most this many pixels on its long side: the
 # Haar cascade's cost grows with the area, and a face that fills too little of
@@ -140,7 +141,7 @@ def privacy_flags(
         unchecked = faces is None
     recognizable = policy.recognizable or bool(faces) or unchecked
     return PrivacyFlags(
-        recognizable_visual_features="YES" if recognizable else "NO",
-        burned_in_annotation="YES" if policy.burned_in_annotation else "NO",
+        recognizable_visual_features=YesNo.YES if recognizable else YesNo.NO,
+        burned_in_annotation=YesNo.YES if policy.burned_in_annotation else YesNo.NO,
         faces_found=faces,
     )

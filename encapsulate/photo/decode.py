@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from encapsulate.dicom.enums import LossyImageCompressionMethod
 from encapsulate.errors import MediaError, UnsupportedMediaError
 from encapsulate.media.exif import ExifFacts, exif_facts
 from encapsulate.media.info import MediaInfo
@@ -202,13 +203,16 @@ def _source_coding(
 ) -> tuple[bool, str | None]:
     """Whether the source coding was lossy, and its PS3.3 C.7.6.1.1.5 method name."""
     if media_type is MediaType.HEIF:
-        return True, "ISO_23008_2"  # HEVC, as named for the HEVC transfer syntaxes
+        return (
+            True,
+            LossyImageCompressionMethod.HEVC,
+        )  # HEVC, as named for the HEVC transfer syntaxes
     if media_type is MediaType.JPEG:
-        return True, "ISO_10918_1"
+        return True, LossyImageCompressionMethod.JPEG
     if media_type is MediaType.WEBP:
         return (b"VP8 " in chunks), None  # VP8 has no defined term
     if media_type is MediaType.TIFF and image.info.get("compression") in ("jpeg", "tiff_jpeg"):
-        return True, "ISO_10918_1"
+        return True, LossyImageCompressionMethod.JPEG
     return False, None
 
 

@@ -30,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from pydicom.pixels import get_encoder
-from pydicom.uid import JPEGBaseline8Bit, JPEGLSLossless
+from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSLossless
 
+from encapsulate.dicom.enums import LossyImageCompressionMethod, PhotometricInterpretation
 from encapsulate.photo.camera_jpeg import PixelStream
 from encapsulate.photo.jpeg_markers import parse_jpeg, strip_metadata
 
-JPEG_METHOD = "ISO_10918_1"
+JPEG_METHOD = LossyImageCompressionMethod.JPEG
+_MONOCHROME = PhotometricInterpretation.MONOCHROME2
 # Quality of the baseline JPEG a decoded lossy source becomes (module docstring).
 REENCODE_QUALITY = 99
 
@@ -74,13 +76,13 @@ def from_camera_stream(pixels: PixelStream, *, camera_stream_size: int) -> Encod
     else:
         ratios, methods = (_ratio(raw, len(pixels.stream)),), (JPEG_METHOD,)
     return EncodedPixels(
-        transfer_syntax={"baseline": JPEGBaseline8Bit}.get(frame.process, "1.2.840.10008.1.2.4.51"),
+        transfer_syntax={"baseline": JPEGBaseline8Bit}.get(frame.process, JPEGExtended12Bit),
         frame=pixels.stream,
         rows=frame.rows,
         columns=frame.columns,
         samples=samples,
         bits=8,
-        photometric="MONOCHROME2" if samples == 1 else "YBR_FULL_422",
+        photometric=_MONOCHROME if samples == 1 else PhotometricInterpretation.YBR_FULL_422,
         icc_profile=pixels.icc_profile,
         derived=pixels.derived,
         derivation=pixels.derivation,
@@ -103,7 +105,7 @@ def encode_lossless(
     rows, columns = pixels.shape[:2]
     samples = 1 if pixels.ndim == 2 else 3
     bits = 16 if pixels.dtype == np.uint16 else 8
-    photometric = "MONOCHROME2" if samples == 1 else "RGB"
+    photometric = _MONOCHROME if samples == 1 else PhotometricInterpretation.RGB
     frame = bytes(
         get_encoder(JPEGLSLossless).encode(
             np.ascontiguousarray(pixels),
@@ -173,7 +175,7 @@ def encode_jpeg(
         columns=structure.frame.columns,
         samples=samples,
         bits=8,
-        photometric="MONOCHROME2" if samples == 1 else "YBR_FULL_422",
+        photometric=_MONOCHROME if samples == 1 else PhotometricInterpretation.YBR_FULL_422,
         icc_profile=structure.icc_profile,
         derived=True,
         derivation="; ".join(description),

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from encapsulate.dicom.enums import LossyImageCompressionMethod
 from encapsulate.errors import MediaError
 from encapsulate.video.policy import TranscodeTarget
 from encapsulate.video.probe import SUPPORTED_CODECS, VideoProbe
@@ -23,7 +24,7 @@ _MUXERS = {"mp4": "mp4", "mpegts": "mpegts", "mpeg": "vob"}
 # x264 within H.264 High level 4.1/4.2 limits (ITU-T H.264 Table A-1, MaxBR
 # 62.5 Mbit/s and MaxCPB 78.1 Mbit for High): capped constant quality.
 _X264 = ["-preset", "faster", "-crf", "18", "-maxrate", "50M", "-bufsize", "62M"]
-X264_METHOD = "ISO_14496_10"  # Lossy Image Compression Method (PS3.3 C.7.6.1.1.5.1)
+X264_METHOD = LossyImageCompressionMethod.H264
 
 
 def _ffmpeg() -> str:
