@@ -114,6 +114,35 @@ def add_sop_common(
     ds.ContributingEquipmentSequence = Sequence([contributor])
 
 
+def add_common_modules(
+    ds: Dataset,
+    *,
+    context: CaptureContext,
+    identity: InstanceIdentity,
+    producer: Producer,
+    contribution: str,
+    acquired: datetime | None,
+    modality: str,
+    make: str | None,
+    model: str | None,
+    extra_texts: tuple[str | None, ...] = (),
+) -> None:
+    """The modules every object the hub writes carries: SOP Common, Patient, General
+    Study and Patient Study, General Series and General Equipment (below)."""
+    add_sop_common(
+        ds,
+        context=context,
+        producer=producer,
+        contribution=contribution,
+        acquired=acquired,
+        extra_texts=extra_texts,
+    )
+    add_patient(ds, context)
+    add_study(ds, context, identity, acquired)
+    add_series(ds, context, identity, modality=modality)
+    add_equipment(ds, context, make=make, model=model)
+
+
 def add_patient(ds: Dataset, context: CaptureContext) -> None:
     """Patient (C.7.1.1)."""
     patient = context.patient

@@ -16,11 +16,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.enums import ConversionType, YesNo
 from encapsulate.dicom.modules import (
-    add_equipment,
-    add_patient,
-    add_series,
-    add_sop_common,
-    add_study,
+    add_common_modules,
     da,
     dt,
     new_dataset,
@@ -45,19 +41,19 @@ def build_encapsulated_pdf(
     """An Encapsulated PDF dataset (PS3.3 A.45.1), with file meta, holding ``document.data``."""
     acquired = context.captured_at
     ds = new_dataset(ENCAPSULATED_PDF.sop_class_uid, identity, ExplicitVRLittleEndian)
-    add_sop_common(
+    # Encapsulated Document Series (C.24.1); the shared General Series helper
+    # sets the same attributes plus the order's Request Attributes.
+    add_common_modules(
         ds,
         context=context,
+        identity=identity,
         producer=producer,
         contribution="Encapsulated a PDF as DICOM after removing its metadata",
         acquired=acquired,
+        modality=ENCAPSULATED_PDF.modality,
+        make=None,
+        model=None,
     )
-    add_patient(ds, context)
-    add_study(ds, context, identity, acquired)
-    # Encapsulated Document Series (C.24.1); the shared General Series helper
-    # sets the same attributes plus the order's Request Attributes.
-    add_series(ds, context, identity, modality=ENCAPSULATED_PDF.modality)
-    add_equipment(ds, context, make=None, model=None)
 
     # SC Equipment (C.8.6.1)
     ds.ConversionType = CONVERSION_TYPE

@@ -25,11 +25,7 @@ from encapsulate.dicom.enums import (
     PixelDataCharacteristics,
 )
 from encapsulate.dicom.modules import (
-    add_equipment,
-    add_patient,
-    add_series,
-    add_sop_common,
-    add_study,
+    add_common_modules,
     da,
     tm,
 )
@@ -77,18 +73,18 @@ def build_secondary_capture(
         patient_orientation=("L", "P"),  # replaced below: a screenshot has none
         transfer_syntax_uid=transfer_syntax,
     )
-    add_sop_common(
+    add_common_modules(
         ds,
         context=context,
+        identity=identity,
         producer=producer,
         contribution="Wrapped a screen image as DICOM Secondary Capture",
         acquired=acquired,
+        modality=SECONDARY_CAPTURE.modality,
+        make=raster.info.make,
+        model=raster.info.model,
         extra_texts=(raster.info.make, raster.info.model, site.meaning if site else None),
     )
-    add_patient(ds, context)
-    add_study(ds, context, identity, acquired)
-    add_series(ds, context, identity, modality=SECONDARY_CAPTURE.modality)
-    add_equipment(ds, context, make=raster.info.make, model=raster.info.model)
 
     # SC Equipment (C.8.6.1)
     ds.ConversionType = CONVERSION_TYPE

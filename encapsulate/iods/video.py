@@ -28,11 +28,7 @@ from encapsulate.dicom.enums import (
 )
 from encapsulate.dicom.modules import (
     add_anatomic_region,
-    add_equipment,
-    add_patient,
-    add_series,
-    add_sop_common,
-    add_study,
+    add_common_modules,
     da,
     dt,
     new_dataset,
@@ -136,18 +132,18 @@ def build_video_dataset(
     acquired = _acquired(source, context)
     site = context.body_site
     ds = new_dataset(iod.sop_class_uid, identity, transfer_syntax)
-    add_sop_common(
+    add_common_modules(
         ds,
         context=context,
+        identity=identity,
         producer=producer,
         contribution=origin.contribution,
         acquired=acquired,
+        modality=iod.modality,
+        make=source.make,
+        model=source.model,
         extra_texts=(source.make, source.model),
     )
-    add_patient(ds, context)
-    add_study(ds, context, identity, acquired)
-    add_series(ds, context, identity, modality=iod.modality)
-    add_equipment(ds, context, make=source.make, model=source.model)
 
     # General Image (C.7.6.1)
     ds.InstanceNumber = identity.instance_number

@@ -27,11 +27,7 @@ from encapsulate.dicom.enums import (
     PixelDataCharacteristics,
 )
 from encapsulate.dicom.modules import (
-    add_equipment,
-    add_patient,
-    add_series,
-    add_sop_common,
-    add_study,
+    add_common_modules,
     da,
     dt,
     new_dataset,
@@ -100,18 +96,18 @@ def build_photo_image(
     check_iod_inputs(iod, acquired=acquired, derived=pixels.derived)
 
     ds = new_dataset(iod.sop_class_uid, identity, pixels.transfer_syntax)
-    add_sop_common(
+    add_common_modules(
         ds,
         context=context,
+        identity=identity,
         producer=producer,
         contribution=contribution,
         acquired=acquired,
+        modality=iod.modality,
+        make=info.make,
+        model=info.model,
         extra_texts=(info.make, info.model, site.meaning if site else None),
     )
-    add_patient(ds, context)
-    add_study(ds, context, identity, acquired)
-    add_series(ds, context, identity, modality=iod.modality)
-    add_equipment(ds, context, make=info.make, model=info.model)
 
     # General Image (C.7.6.1) and VL Image (C.8.12.1)
     ds.InstanceNumber = identity.instance_number

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydicom.uid import ExplicitVRLittleEndian
-
 from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.output_file import write_atomically
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.choice import ENCAPSULATED_PDF
 from encapsulate.iods.encapsulated_pdf import build_encapsulated_pdf
 from encapsulate.media.info import MediaInfo
 from encapsulate.pdf.document import read_pdf
@@ -38,15 +35,5 @@ def wrap_pdf(
         document=read_pdf(path), context=context, identity=identity, producer=producer
     )
     target = write_atomically(dataset, out_dir / f"{identity.sop_instance_uid}.dcm")
-    return [
-        WrittenInstance(
-            path=target,
-            sop_class_uid=ENCAPSULATED_PDF.sop_class_uid,
-            sop_instance_uid=identity.sop_instance_uid,
-            series_instance_uid=identity.series_instance_uid,
-            study_instance_uid=identity.study_instance_uid,
-            transfer_syntax_uid=str(ExplicitVRLittleEndian),
-            # The PDF was rewritten without its metadata; its pages are unchanged.
-            derived=False,
-        )
-    ]
+    # The PDF was rewritten without its metadata; its pages are unchanged.
+    return [WrittenInstance.of(dataset, target, derived=False)]
