@@ -3,9 +3,10 @@
 The table (``data/body_sites.csv``, shipped with the package) holds the common
 sites of wound care, burns, dermatology, ophthalmology and endoscopy, copied
 from PS3.16 CID 4031 (Common Anatomic Region), CID 4029 (Dermatology Anatomic
-Site), CID 4040 (Endoscopy Anatomic Region) and CID 4209 (Ophthalmic Anatomic
-Structure Imaged). It lets a capture context give only the code: the meaning
-is filled in, and a paired structure (a leg, an eye) must say which side.
+Site), CID 4040 (Endoscopy Anatomic Region), CID 6210 (Location in Intestinal
+Tract) and CID 4209 (Ophthalmic Anatomic Structure Imaged). It lets a capture
+context give only the code: the meaning is filled in, and a paired structure (a
+leg, an eye) must say which side.
 """
 
 from __future__ import annotations
