@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hub.health import healthz
+from hub.landing import landing
 from hub.pwa import capture_app
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("capture/", capture_app, name="capture-app"),
     path("capture/<path:asset>", capture_app),
