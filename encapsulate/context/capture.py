@@ -34,10 +34,23 @@ class Patient:
 
 @dataclass(frozen=True)
 class Order:
+    """The order a capture fulfils.
+
+    ``issuer`` is the accession number's. ``service_request`` is the EMR's
+    resource reference ("ServiceRequest/123"), used to find the order again and
+    never written as a DICOM or XDS order number; ``placer_order_number`` (with
+    ``placer_issuer``) is the placer's own identifier of the order. The
+    procedure and step ids come from a scheduled order or worklist entry.
+    """
+
     accession_number: str | None = None
     issuer: str | None = None
     service_request: str | None = None
     study_instance_uid: str | None = None
+    placer_order_number: str | None = None
+    placer_issuer: str | None = None
+    requested_procedure_id: str | None = None
+    scheduled_procedure_step_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -125,21 +125,38 @@ def _patient(data: object) -> Patient:
     )
 
 
+_ORDER_FIELDS = (
+    "accession_number",
+    "issuer",
+    "service_request",
+    "study_instance_uid",
+    "placer_order_number",
+    "placer_issuer",
+    "requested_procedure_id",
+    "scheduled_procedure_step_id",
+)
+
+
 def _order(data: object) -> Order | None:
     if data is None:
         return None
     path = "context.order"
-    obj = _object(
-        path, data, ("accession_number", "issuer", "service_request", "study_instance_uid")
-    )
+    obj = _object(path, data, _ORDER_FIELDS)
     order = Order(
         accession_number=_optional(obj, path, "accession_number", check_sh),
         issuer=_optional(obj, path, "issuer", check_lo),
         service_request=_optional(obj, path, "service_request", check_lo),
         study_instance_uid=_optional(obj, path, "study_instance_uid", check_uid),
+        # Placer Order Number is LO, the procedure and step ids SH (PS3.3 10.9, C.4.10).
+        placer_order_number=_optional(obj, path, "placer_order_number", check_lo),
+        placer_issuer=_optional(obj, path, "placer_issuer", check_lo),
+        requested_procedure_id=_optional(obj, path, "requested_procedure_id", check_sh),
+        scheduled_procedure_step_id=_optional(obj, path, "scheduled_procedure_step_id", check_sh),
     )
     if order.accession_number is None and order.service_request is None:
         raise ContextError(f"{path} needs an accession_number or a service_request")
+    if order.placer_issuer and not order.placer_order_number:
+        raise ContextError(f"{path}.placer_issuer is given without a placer_order_number")
     return order
 
 
@@ -254,12 +271,7 @@ def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
         },
         "order": None
         if ctx.order is None
-        else {
-            "accession_number": ctx.order.accession_number,
-            "issuer": ctx.order.issuer,
-            "service_request": ctx.order.service_request,
-            "study_instance_uid": ctx.order.study_instance_uid,
-        },
+        else {field: getattr(ctx.order, field) for field in _ORDER_FIELDS},
         "encounter": None
         if ctx.encounter is None
         else {"id": ctx.encounter.id, "issuer": ctx.encounter.issuer},

@@ -85,7 +85,11 @@ def _context_texts(context: CaptureContext) -> list[str | None]:
         site.meaning if site else None,
         encounter.id if encounter else None,
         encounter.issuer if encounter else None,
-        *((order.accession_number, order.issuer, order.service_request) if order else ()),
+        *(
+            (order.accession_number, order.issuer, order.placer_order_number, order.placer_issuer)
+            if order
+            else ()
+        ),
     ]
 
 
@@ -199,15 +203,23 @@ def add_series(
 
 
 def request_attributes(order: Order, study_instance_uid: str) -> Sequence:
-    """Request Attributes Sequence (0040,0275), one item for the order (PS3.3 10.9)."""
+    """Request Attributes Sequence (0040,0275), one item for the order (PS3.3 10.9).
+
+    The macro has no Placer Order Number, and none of the image IODs the hub
+    writes has Order Placer Identifier Sequence (0040,0026): a placer order
+    number travels in the XDS reference id list only. The EMR's resource id
+    (``service_request``) is never an order number.
+    """
     request = Dataset()
+    if order.requested_procedure_id:
+        request.RequestedProcedureID = order.requested_procedure_id
     if order.accession_number:
         request.AccessionNumber = order.accession_number
         if order.issuer:
             request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
     request.StudyInstanceUID = study_instance_uid
-    if order.service_request:
-        request.PlacerOrderNumberImagingServiceRequest = order.service_request
+    if order.scheduled_procedure_step_id:
+        request.ScheduledProcedureStepID = order.scheduled_procedure_step_id
     return Sequence([request])
 
 

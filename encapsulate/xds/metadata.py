@@ -121,9 +121,11 @@ def _references(
         if order.accession_number:
             value = _cx_part("context.order.accession_number", order.accession_number)
             found.append(ReferenceId(value, ACCESSION, authority))
-        if order.service_request:
-            value = _cx_part("context.order.service_request", order.service_request)
-            found.append(ReferenceId(value, ORDER, authority))
+        if order.placer_order_number:
+            # Only the placer's own order number: an EMR resource id is no order id.
+            placer = policy.authority("context.order.placer_issuer", order.placer_issuer)
+            value = _cx_part("context.order.placer_order_number", order.placer_order_number)
+            found.append(ReferenceId(value, ORDER, placer))
     found.append(ReferenceId(identity.study_instance_uid, STUDY_INSTANCE_UID))
     visit = None
     if encounter is not None:

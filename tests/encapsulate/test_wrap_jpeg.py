@@ -175,7 +175,7 @@ def test_order_attributes(tmp_path: Path, context: CaptureContext) -> None:
     request = ds.RequestAttributesSequence[0]
     assert request.AccessionNumber == "ACC-7"
     assert request.StudyInstanceUID == ds.StudyInstanceUID == identity.study_instance_uid
-    assert request.PlacerOrderNumberImagingServiceRequest == "ServiceRequest/123"
+    assert "PlacerOrderNumberImagingServiceRequest" not in request  # not in the macro
 
 
 def test_encounter_based_imaging_attributes(

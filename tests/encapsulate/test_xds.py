@@ -64,7 +64,7 @@ def test_document_entry_has_every_comprehensive_field(pdf: Path, context: Captur
     ]
     assert [r.cxi for r in entry.reference_ids] == [
         "ACC-7^^^&1.2.840.99999.7&ISO^urn:ihe:iti:xds:2013:accession",
-        "ServiceRequest/123^^^&1.2.840.99999.7&ISO^urn:ihe:iti:xds:2013:order",
+        "PLC-55^^^&1.2.840.99999.7&ISO^urn:ihe:iti:xds:2013:order",
         "1.2.3.9^^^^urn:ihe:iti:xds:2016:studyInstanceUID",
         "ENC-9^^^&1.2.840.99999.7&ISO^urn:ihe:iti:xds:2015:encounterId",
     ]
