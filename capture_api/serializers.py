@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -10,6 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from capture_api.context_input import context_decode, context_text_check
+from capture_api.errors import ApiProblem
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
 
@@ -18,18 +19,15 @@ from hub.delivery.models import Delivery
 class ContextField(serializers.Field):
     """The capture context: a JSON object, sent as a form field or a JSON part."""
 
-    default_error_messages = {"invalid": "context is not valid JSON: {error}"}
-
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "read"):
             data = data.read()
-        if isinstance(data, bytes):
-            data = data.decode("utf-8", errors="replace")
-        if isinstance(data, str):
-            try:
-                return json.loads(data)
-            except json.JSONDecodeError as error:
-                self.fail("invalid", error=str(error))
+        try:
+            if isinstance(data, bytes | str):
+                return context_decode(data)
+            context_text_check(data)
+        except ApiProblem as problem:
+            raise serializers.ValidationError(problem.message) from None
         return data
 
     def to_representation(self, value: Any) -> Any:

@@ -6,7 +6,8 @@ from capture_api import lookups, views
 urlpatterns = [
     path("api/v1/auth/token", views.TokenObtain.as_view(), name="auth-token"),
     path("api/v1/captures", views.CaptureListCreate.as_view(), name="capture-list"),
-    path("api/v1/captures/<uuid:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
+    # Any string: a malformed id is a 404 in the error envelope, not Django's HTML page.
+    path("api/v1/captures/<str:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
     path("api/v1/", include("capture_api.tus.urls")),
     path("api/v1/patients", lookups.PatientSearch.as_view(), name="patient-search"),
     path(

@@ -11,7 +11,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from capture_api.errors import ErrorEnvelope
+from capture_api.errors import ApiProblem, ErrorEnvelope
+from capture_api.pagination import BoundedLimitOffsetPagination
 from capture_api.serializers import CaptureSerializer, CaptureUploadSerializer
 from hub.accounts.roles import user_sees_all_captures
 from hub.captures.models import Capture
@@ -19,6 +20,9 @@ from hub.captures.receive import Upload
 from hub.pipeline.start import capture_submit
 
 SNIFF_BYTES = 4096
+# Room for the context (capture_api.context_input caps it at 64 KiB) and multipart framing.
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+IDEMPOTENCY_KEY_MAX = 255  # Capture.idempotency_key's length
 
 
 def visible_captures(request: Request) -> QuerySet[Capture]:
@@ -31,6 +35,7 @@ def visible_captures(request: Request) -> QuerySet[Capture]:
 class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
     serializer_class = CaptureSerializer
     parser_classes = [MultiPartParser, FormParser]
+    pagination_class = BoundedLimitOffsetPagination
     error_statuses = {"GET": (401,), "POST": (400, 401, 403, 413, 415, 422)}
 
     def get_queryset(self) -> QuerySet[Capture]:
@@ -58,6 +63,8 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
 
         A refusal (CaptureRefused) is answered by the error envelope's handler.
         """
+        _refuse_over_limit(request)
+        idempotency_key = _idempotency_key(request)
         upload = CaptureUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
@@ -66,7 +73,7 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
             user=request.user,
             upload=Upload(name=file.name or "", size=file.size, head=head, chunks=file.chunks()),
             context_data=upload.validated_data["context"],
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            idempotency_key=idempotency_key,
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )
         body = CaptureSerializer(received.capture, context={"request": request}).data
@@ -74,6 +81,34 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
         if not received.created:
             headers["Idempotent-Replayed"] = "true"
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def _refuse_over_limit(request: Request) -> None:
+    """413 from Content-Length alone, before a byte of the body is read."""
+    announced = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.HUB_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
+    if announced.isdigit() and int(announced) > limit:
+        raise ApiProblem(
+            f"the request is {announced} bytes; this hub takes files of at most "
+            f"{settings.HUB_MAX_UPLOAD_BYTES}",
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            code="file_too_large",
+            field="Content-Length",
+        )
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and (
+        len(key) > IDEMPOTENCY_KEY_MAX or not all("!" <= char <= "~" for char in key)
+    ):
+        raise ApiProblem(
+            f"Idempotency-Key is 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters",
+            status=status.HTTP_400_BAD_REQUEST,
+            code="invalid_request",
+            field="Idempotency-Key",
+        )
+    return key
 
 
 class CaptureDetail(ErrorEnvelope, generics.RetrieveAPIView):

@@ -5,7 +5,6 @@ Section names refer to https://tus.io/protocols/resumable-upload (version 1.0.0)
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 from django.utils import timezone
 
+from capture_api.context_input import context_decode, filename_fault
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus.protocol import TusRefusal, parse_metadata
 from capture_api.tus.storage import (
@@ -50,18 +50,15 @@ def upload_create(
     """
     pairs = parse_metadata(metadata)
     filename = _text(pairs.get("filename", pairs.get("name", b"")), key="filename")
+    if fault := filename_fault(filename):
+        raise TusRefusal(f"the file name holds {fault}", code="header_invalid", field="filename")
     if "context" not in pairs:
         raise TusRefusal(
             "context is required (Upload-Metadata key 'context')",
             code="context_invalid",
             field="context",
         )
-    try:
-        context_data = json.loads(_text(pairs["context"], key="context"))
-    except json.JSONDecodeError as error:
-        raise TusRefusal(
-            f"context is not valid JSON: {error}", code="context_invalid", field="context"
-        ) from None
+    context_data = context_decode(pairs["context"])
     try:
         # The rules capture_receive applies, checked before the client sends a byte.
         capture_context_check(context_data=context_data)

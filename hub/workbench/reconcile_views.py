@@ -49,11 +49,14 @@ def thumbnail(request: HttpRequest, capture_id: str) -> HttpResponse:
     capture = get_object_or_404(Capture, id=capture_id)
     try:
         with Image.open(data_path(capture.original_path)) as image:
+            # Pillow only warns between its limit and twice it: refuse before decoding.
+            if Image.MAX_IMAGE_PIXELS and image.width * image.height > Image.MAX_IMAGE_PIXELS:
+                return HttpResponse(status=404)
             image = ImageOps.exif_transpose(image)
             image.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
             out = BytesIO()
             image.convert("RGB").save(out, "JPEG", quality=80)
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return HttpResponse(status=404)
     response = HttpResponse(out.getvalue(), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
