@@ -83,6 +83,11 @@ def check_uid(field: str, value: str) -> str:
     return value
 
 
+def is_uid(value: str) -> bool:
+    """True for a dotted-digit OID / UID of at most 64 characters (PS3.5 9.1)."""
+    return len(value) <= UI_MAX and "." in value and _UID.fullmatch(value) is not None
+
+
 def needs_unicode(*values: str | None) -> bool:
     """True when any value is outside the default repertoire (ASCII, PS3.5 6.1.2.1)."""
     return any(v is not None and not v.isascii() for v in values)

@@ -31,10 +31,14 @@ def code_item(value: str, scheme: str, meaning: str) -> Dataset:
     return item
 
 
-def issuer_sequence(local_id: str) -> Sequence:
-    """HL7v2 Hierarchic Designator macro with a local namespace (PS3.3 10.14)."""
+def issuer_sequence(local_id: str, oid: str | None = None) -> Sequence:
+    """HL7v2 Hierarchic Designator macro (PS3.3 10.14): the local namespace, and the
+    issuer's OID as Universal Entity ID where the hub knows it."""
     item = Dataset()
     item.LocalNamespaceEntityID = local_id
+    if oid:
+        item.UniversalEntityID = oid
+        item.UniversalEntityIDType = "ISO"
     return Sequence([item])
 
 
@@ -141,25 +145,36 @@ def add_common_modules(
         acquired=acquired,
         extra_texts=extra_texts,
     )
-    add_patient(ds, context)
-    add_study(ds, context, identity, acquired)
-    add_series(ds, context, identity, modality=modality)
+    add_patient(ds, context, producer)
+    add_study(ds, context, identity, acquired, producer)
+    add_series(ds, context, identity, producer, modality=modality)
     add_equipment(ds, context, make=make, model=model)
 
 
-def add_patient(ds: Dataset, context: CaptureContext) -> None:
-    """Patient (C.7.1.1)."""
+def add_patient(ds: Dataset, context: CaptureContext, producer: Producer) -> None:
+    """Patient (C.7.1.1); the issuer's OID, where known, in Issuer of Patient ID
+    Qualifiers Sequence, the same domain XDS names in patientId."""
     patient = context.patient
     ds.PatientName = patient.name or ""
     ds.PatientID = patient.id
     if patient.issuer:
         ds.IssuerOfPatientID = patient.issuer
+        oid = producer.issuer_oid(patient.issuer)
+        if oid:
+            qualifiers = Dataset()
+            qualifiers.UniversalEntityID = oid
+            qualifiers.UniversalEntityIDType = "ISO"
+            ds.IssuerOfPatientIDQualifiersSequence = Sequence([qualifiers])
     ds.PatientBirthDate = patient.birth_date.strftime("%Y%m%d") if patient.birth_date else ""
     ds.PatientSex = patient.sex or ""
 
 
 def add_study(
-    ds: Dataset, context: CaptureContext, identity: InstanceIdentity, acquired: datetime | None
+    ds: Dataset,
+    context: CaptureContext,
+    identity: InstanceIdentity,
+    acquired: datetime | None,
+    producer: Producer,
 ) -> None:
     """General Study (C.7.2.1) and Patient Study (C.7.2.2).
 
@@ -174,17 +189,26 @@ def add_study(
     ds.StudyID = ""
     ds.AccessionNumber = (order.accession_number or "") if order else ""
     if order and order.accession_number and order.issuer:
-        ds.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
+        ds.IssuerOfAccessionNumberSequence = issuer_sequence(
+            order.issuer, producer.issuer_oid(order.issuer)
+        )
     if context.description:
         ds.StudyDescription = context.description
     if encounter is not None:
         ds.AdmissionID = encounter.id
         if encounter.issuer:
-            ds.IssuerOfAdmissionIDSequence = issuer_sequence(encounter.issuer)
+            ds.IssuerOfAdmissionIDSequence = issuer_sequence(
+                encounter.issuer, producer.issuer_oid(encounter.issuer)
+            )
 
 
 def add_series(
-    ds: Dataset, context: CaptureContext, identity: InstanceIdentity, *, modality: str
+    ds: Dataset,
+    context: CaptureContext,
+    identity: InstanceIdentity,
+    producer: Producer,
+    *,
+    modality: str,
 ) -> None:
     """General Series (C.7.3.1), with the Request Attributes Sequence for an order.
 
@@ -199,10 +223,14 @@ def add_series(
     if context.operator:
         ds.OperatorsName = context.operator
     if order is not None:
-        ds.RequestAttributesSequence = request_attributes(order, identity.study_instance_uid)
+        ds.RequestAttributesSequence = request_attributes(
+            order, identity.study_instance_uid, producer.issuer_oid(order.issuer)
+        )
 
 
-def request_attributes(order: Order, study_instance_uid: str) -> Sequence:
+def request_attributes(
+    order: Order, study_instance_uid: str, issuer_oid: str | None = None
+) -> Sequence:
     """Request Attributes Sequence (0040,0275), one item for the order (PS3.3 10.9).
 
     The macro has no Placer Order Number, and none of the image IODs the hub
@@ -216,7 +244,7 @@ def request_attributes(order: Order, study_instance_uid: str) -> Sequence:
     if order.accession_number:
         request.AccessionNumber = order.accession_number
         if order.issuer:
-            request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
+            request.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer, issuer_oid)
     request.StudyInstanceUID = study_instance_uid
     if order.scheduled_procedure_step_id:
         request.ScheduledProcedureStepID = order.scheduled_procedure_step_id

@@ -98,6 +98,7 @@ RECONCILED = (
     "PatientName",
     "PatientID",
     "IssuerOfPatientID",
+    "IssuerOfPatientIDQualifiersSequence",
     "PatientBirthDate",
     "PatientSex",
     "StudyInstanceUID",
@@ -198,25 +199,34 @@ def _previous_values(ds: Dataset) -> Dataset:
     return old
 
 
-def _coerce_identity(ds: Dataset, context: CaptureContext) -> None:
+def _coerce_identity(ds: Dataset, context: CaptureContext, producer: Producer) -> None:
     """Set patient and order identity from the context (``dicom.modules`` semantics)."""
     order, encounter = context.order, context.encounter
-    add_patient(ds, context)
+    # The device's qualifiers describe the device's patient ID, not the hub's.
+    if "IssuerOfPatientIDQualifiersSequence" in ds:
+        del ds.IssuerOfPatientIDQualifiersSequence
+    add_patient(ds, context, producer)
     if not context.patient.issuer and "IssuerOfPatientID" in ds:
         del ds.IssuerOfPatientID  # the device's issuer does not qualify the hub's ID
     if order and order.study_instance_uid:
         ds.StudyInstanceUID = order.study_instance_uid
     ds.AccessionNumber = (order.accession_number or "") if order else ""
     if order and order.accession_number and order.issuer:
-        ds.IssuerOfAccessionNumberSequence = issuer_sequence(order.issuer)
+        ds.IssuerOfAccessionNumberSequence = issuer_sequence(
+            order.issuer, producer.issuer_oid(order.issuer)
+        )
     elif "IssuerOfAccessionNumberSequence" in ds:
         del ds.IssuerOfAccessionNumberSequence
     if encounter is not None:
         ds.AdmissionID = encounter.id
         if encounter.issuer:
-            ds.IssuerOfAdmissionIDSequence = issuer_sequence(encounter.issuer)
+            ds.IssuerOfAdmissionIDSequence = issuer_sequence(
+                encounter.issuer, producer.issuer_oid(encounter.issuer)
+            )
     if order is not None:
-        ds.RequestAttributesSequence = request_attributes(order, str(ds.StudyInstanceUID))
+        ds.RequestAttributesSequence = request_attributes(
+            order, str(ds.StudyInstanceUID), producer.issuer_oid(order.issuer)
+        )
 
 
 def _changed(old: Dataset, ds: Dataset) -> Dataset:
@@ -244,7 +254,7 @@ def reconcile(
         # pydicom re-encodes them all as UTF-8 on write.
         ds.decode()
         ds.SpecificCharacterSet = "ISO_IR 192"
-    _coerce_identity(ds, context)
+    _coerce_identity(ds, context, producer)
     modified = _changed(old, ds)
     if len(modified) == 0:
         return modified
