@@ -66,7 +66,11 @@ def capture_identity(capture: Capture) -> InstanceIdentity:
 
 
 def hub_producer() -> Producer:
-    return Producer(station_name=settings.HUB_STATION_NAME)
+    # The issuers' OIDs, so that DICOM names the patient's domain as XDS does.
+    return Producer(
+        station_name=settings.HUB_STATION_NAME,
+        issuer_oids=settings.HUB_XDS_ASSIGNING_AUTHORITIES,
+    )
 
 
 def capture_encapsulate(*, capture_id: UUID | str) -> bool:
