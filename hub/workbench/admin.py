@@ -7,7 +7,10 @@ from django.utils.html import format_html
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
 from hub.pipeline.operators import captures_retry_delivery
-from hub.workbench import reconcile_views
+from hub.workbench import capture_list, reconcile_views
+
+# The front page counts the operator's queues above the list of models.
+admin.site.index_template = "admin/workbench_index.html"
 
 
 class DicomInstanceInline(admin.TabularInline):
@@ -28,27 +31,52 @@ class DeliveryInline(admin.TabularInline):
 @admin.register(Capture)
 class CaptureAdmin(admin.ModelAdmin):
     list_display = [
-        "id",
-        "status",
-        "patient_id",
-        "mime_type",
+        "thumbnail",
+        "patient",
+        "specialty",
+        "body_site",
+        "status_and_reason",
+        "age",
         "created_by",
-        "created_at",
-        "reason",
         "reconcile_link",
     ]
-    list_filter = ["status", "mime_type", "created_at"]
-    search_fields = ["id", "sop_instance_uid", "study_instance_uid", "original_sha256"]
+    list_filter = [
+        "status",
+        capture_list.AttentionFilter,
+        capture_list.SpecialtyFilter,
+        capture_list.SourceFilter,
+        "mime_type",
+        "created_at",
+    ]
+    search_fields = capture_list.SEARCH_FIELDS
     date_hierarchy = "created_at"
     inlines = [DicomInstanceInline, DeliveryInline]
     actions = ["retry_delivery"]
     readonly_fields = [f.name for f in Capture._meta.fields]
 
-    @admin.display(description="patient")
-    def patient_id(self, capture: Capture) -> str:
-        patient = capture.context.get("patient") or {}
-        device = capture.context.get("device") or {}
-        return str(patient.get("id") or f"(station {device.get('station_aet', '?')})")
+    @admin.display(description="")
+    def thumbnail(self, capture: Capture) -> str:
+        return capture_list.thumbnail_tag(capture)
+
+    @admin.display(description="patient (MRN)")
+    def patient(self, capture: Capture) -> str:
+        return capture_list.patient_label(capture)
+
+    @admin.display(description="specialty")
+    def specialty(self, capture: Capture) -> str:
+        return str(capture.context.get("specialty", ""))
+
+    @admin.display(description="body site")
+    def body_site(self, capture: Capture) -> str:
+        return capture_list.body_site_label(capture)
+
+    @admin.display(description="status", ordering="status")
+    def status_and_reason(self, capture: Capture) -> str:
+        return capture_list.status_label(capture)
+
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, capture: Capture) -> str:
+        return capture_list.age_label(capture)
 
     @admin.display(description="")
     def reconcile_link(self, capture: Capture) -> str:
