@@ -15,6 +15,7 @@ from pydicom.uid import (
     EncapsulatedPDFStorage,
     MultiFrameTrueColorSecondaryCaptureImageStorage,
     OphthalmicPhotography8BitImageStorage,
+    OphthalmicPhotography16BitImageStorage,
     SecondaryCaptureImageStorage,
     UltrasoundImageStorage,
     UltrasoundMultiFrameImageStorage,
@@ -56,6 +57,10 @@ DERMOSCOPIC = IodChoice(
 OPHTHALMIC_8BIT = IodChoice(
     "Ophthalmic Photography 8 Bit Image", OphthalmicPhotography8BitImageStorage, Modality.OP
 )
+OPHTHALMIC_16BIT = IodChoice(
+    "Ophthalmic Photography 16 Bit Image", OphthalmicPhotography16BitImageStorage, Modality.OP
+)
+OPHTHALMIC = (OPHTHALMIC_8BIT, OPHTHALMIC_16BIT)
 US_IMAGE = IodChoice("Ultrasound Image", UltrasoundImageStorage, Modality.US)
 US_MULTIFRAME = IodChoice(
     "Ultrasound Multi-frame Image", UltrasoundMultiFrameImageStorage, Modality.US

@@ -1,4 +1,5 @@
-"""What the Ophthalmic Photography 8 Bit Image IOD (PS3.3 A.39.1) adds to the VL image core.
+"""What the Ophthalmic Photography 8 and 16 Bit Image IODs (PS3.3 A.39.1, A.39.2) add to
+the VL image core.
 
 Only what dciodvfy and PS3.3 Annex A require beyond the shared modules; values
 the hub cannot know are left empty where the attribute is type 2 (PS3.5 7.4.1).
@@ -11,7 +12,8 @@ from datetime import datetime
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from encapsulate.context.capture import CaptureContext
+from encapsulate.context.capture import BodySite, CaptureContext
+from encapsulate.dicom.enums import ImageLaterality
 from encapsulate.dicom.modules import code_item
 from encapsulate.dicom.uids import UTC_SYNCHRONIZATION_FRAME_OF_REFERENCE
 from encapsulate.errors import ContextError, UnsupportedMediaError
@@ -23,6 +25,38 @@ EXTERNAL_CAMERA = ("409903006", "SCT", "External Camera")
 _POSTERIOR = {"5665001", "81016008", "67046006", "68703001"}
 # Frame Time (0018,1063), the Frame Increment Pointer of a single-frame OP image.
 FRAME_TIME_TAG = 0x00181063
+# SNOMED CT "Both eyes" (CID 4209): its Image Laterality can only be B.
+BOTH_EYES = "SCT:40638003"
+_SIDES = (ImageLaterality.RIGHT, ImageLaterality.LEFT, ImageLaterality.BOTH)
+
+
+def ophthalmic_site(site: BodySite | None) -> BodySite:
+    """The body site of an ophthalmic photo, with its side R, L or B.
+
+    The Ophthalmic Photography Image module (PS3.3 C.8.17.2) requires Image
+    Laterality R, L or B (U is not allowed) and the General Anatomy Mandatory
+    Macro an Anatomic Region Sequence: without both the object would be
+    invalid, so the capture is refused. "Both eyes" is B.
+    """
+    if site is None:
+        raise ContextError(
+            "context.body_site is required for ophthalmic photos: name the structure imaged "
+            "(e.g. SCT:81745001 Eye, SCT:5665001 Retina) and its laterality R, L or B"
+        )
+    laterality = site.laterality
+    if site.code == BOTH_EYES:
+        if laterality not in (None, ImageLaterality.BOTH):
+            raise ContextError(
+                f"context.body_site.laterality {laterality} contradicts Both eyes: leave it "
+                "out or give B"
+            )
+        laterality = ImageLaterality.BOTH
+    if laterality not in _SIDES:
+        raise ContextError(
+            "context.body_site.laterality must be R, L or B for ophthalmic photos "
+            "(which eye; B for both)"
+        )
+    return BodySite(code=site.code, meaning=site.meaning, laterality=laterality)
 
 
 def check_ophthalmic_inputs(*, acquired: datetime | None, derived: bool) -> None:
@@ -44,8 +78,11 @@ def check_ophthalmic_inputs(*, acquired: datetime | None, derived: bool) -> None
 
 
 def add_ophthalmic_modules(ds: Dataset, context: CaptureContext) -> None:
-    """Ophthalmic Photography 8 Bit (A.39.1): Synchronization, Multi-frame (one
-    frame), and the acquisition and photographic parameters modules."""
+    """Ophthalmic Photography 8 and 16 Bit (A.39.1, A.39.2): Synchronization,
+    Multi-frame (one frame), the acquisition and photographic parameters modules,
+    and Presentation LUT Shape for a monochrome image (C.8.17.2, type 1C)."""
+    if ds.SamplesPerPixel == 1:
+        ds.PresentationLUTShape = "IDENTITY"
     # Synchronization (C.7.4.2)
     ds.SynchronizationFrameOfReferenceUID = UTC_SYNCHRONIZATION_FRAME_OF_REFERENCE
     ds.SynchronizationTrigger = "NO TRIGGER"

@@ -34,9 +34,13 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.choice import DERMOSCOPIC, OPHTHALMIC_8BIT, US_IMAGE, IodChoice
+from encapsulate.iods.choice import DERMOSCOPIC, OPHTHALMIC, US_IMAGE, IodChoice
 from encapsulate.iods.dermoscopic import add_dermoscopic_modules
-from encapsulate.iods.ophthalmic import add_ophthalmic_modules, check_ophthalmic_inputs
+from encapsulate.iods.ophthalmic import (
+    add_ophthalmic_modules,
+    check_ophthalmic_inputs,
+    ophthalmic_site,
+)
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyFlags
 
@@ -50,7 +54,7 @@ _MODIFIER_SPECIALTIES = (Specialty.DERMATOLOGY, Specialty.DERMOSCOPY)
 
 def check_iod_inputs(iod: IodChoice, *, acquired: datetime | None, derived: bool) -> None:
     """Refuse what ``iod`` cannot hold honestly (only Ophthalmic has such rules)."""
-    if iod.sop_class_uid == OPHTHALMIC_8BIT.sop_class_uid:
+    if iod in OPHTHALMIC:
         check_ophthalmic_inputs(acquired=acquired, derived=derived)
 
 
@@ -72,7 +76,7 @@ def add_iod_modules(
     VL Endoscopic and US Image)."""
     if iod.sop_class_uid == DERMOSCOPIC.sop_class_uid:
         add_dermoscopic_modules(ds, info, identity, producer)
-    elif iod.sop_class_uid == OPHTHALMIC_8BIT.sop_class_uid:
+    elif iod in OPHTHALMIC:
         add_ophthalmic_modules(ds, context)
 
 
@@ -93,6 +97,8 @@ def build_photo_image(
     """
     acquired = info.captured_at or context.captured_at
     site = resolve_site(context.body_site)
+    if iod in OPHTHALMIC:
+        site = ophthalmic_site(site)
     check_iod_inputs(iod, acquired=acquired, derived=pixels.derived)
 
     ds = new_dataset(iod.sop_class_uid, identity, pixels.transfer_syntax)

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from pydicom.uid import JPEGLSLossless
 
-from encapsulate.context.capture import CaptureContext
+from encapsulate.context.capture import CaptureContext, Specialty
 from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import UnsupportedMediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.choice import (
-    OPHTHALMIC_8BIT,
+    OPHTHALMIC,
+    OPHTHALMIC_16BIT,
     SECONDARY_CAPTURE,
     IodChoice,
     MediaKind,
@@ -49,9 +50,12 @@ def inspect_raster(path: Path) -> MediaInfo:
 
 
 def photo_iod(raster: RasterImage, context: CaptureContext) -> IodChoice:
-    """The IOD for ``raster``: by specialty, but 16-bit grey only fits Secondary
-    Capture (every VL IOD and US Image take 8 bits; PS3.3 C.8.12.1.1)."""
+    """The IOD for ``raster``: by specialty, but 16 bits only fit Ophthalmic
+    Photography 16 Bit (A.39.2) for the eye, else Secondary Capture (every VL
+    IOD and US Image take 8 bits; PS3.3 C.8.12.1.1)."""
     if raster.pixels.dtype.itemsize == 2:
+        if context.specialty is Specialty.OPHTHALMOLOGY:
+            return OPHTHALMIC_16BIT
         return SECONDARY_CAPTURE
     screen = raster.info.mime_type in SCREEN_FORMATS
     return choose_iod(context.specialty, MediaKind.SCREEN if screen else MediaKind.PHOTO)
@@ -85,13 +89,13 @@ def wrap_raster(
         )
         derived = bool(raster.changes)
     else:
-        if iod is OPHTHALMIC_8BIT and raster.source_lossy and raster.source_method is None:
+        if iod in OPHTHALMIC and raster.source_lossy and raster.source_method is None:
             # PS3.3 C.8.17.2 needs the lossy method, and VP8 has no defined term.
             raise UnsupportedMediaError(
                 "a lossy WebP cannot be stored as an ophthalmic photo; send the camera's JPEG"
             )
         # An ophthalmic image is graded for fine detail: no second lossy generation.
-        if raster.source_lossy and iod is not OPHTHALMIC_8BIT:
+        if raster.source_lossy and iod not in OPHTHALMIC:
             pixels = encode_jpeg(
                 raster.pixels,
                 icc_profile=raster.icc_profile,
