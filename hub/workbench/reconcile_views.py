@@ -20,12 +20,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.storage import data_path
-from hub.matching.reconcile import ReconcileRefused, capture_reject
+from hub.matching.reconcile import CORRECTABLE, ReconcileRefused, capture_reject
 from hub.pipeline.operators import (
     capture_choose_and_match,
     capture_correct,
     capture_reassign_and_match,
 )
+from hub.workbench.picker import PickForm, picked_context, picker_look_up
 
 THUMBNAIL_PIXELS = 480
 
@@ -85,6 +86,12 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
                         note=context_form.cleaned_data["note"],
                     )
                     return _done(request, capture, f"{action}: the capture is matched again")
+            elif action == "pick":
+                pick_form = PickForm(request.POST)
+                if not pick_form.is_valid():
+                    raise ReconcileRefused(_form_errors(pick_form))
+                done = _pick(request, capture, pick_form.cleaned_data)
+                return _done(request, capture, done)
             elif action == "choose":
                 capture_choose_and_match(
                     capture_id=capture.id,
@@ -123,12 +130,43 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
             ],
             "client": json.dumps((capture.match_report or {}).get("client"), indent=2),
             "context_form": context_form,
+            "picker": _picker(request, capture),
+            "current_patient": capture.context.get("patient") or {},
             "reject_form": reject_form,
             "unmatched": capture.status == CaptureStatus.UNMATCHED,
             "correctable": capture.status in (CaptureStatus.ARCHIVED, CaptureStatus.FAILED),
             "audit": capture.audit_events.select_related("actor").all(),
         },
     )
+
+
+def _picker(request: HttpRequest, capture: Capture) -> object:
+    """What the EMR holds for the MRN the operator searched for, if any."""
+    mrn = request.GET.get("mrn", "").strip()
+    movable = capture.status in (CaptureStatus.UNMATCHED, *CORRECTABLE)
+    return picker_look_up(mrn) if mrn and movable else None
+
+
+def _pick(request: HttpRequest, capture: Capture, data: dict[str, object]) -> str:
+    """Files the capture under the picked patient: matched again, or corrected if delivered."""
+    choices = picker_look_up(str(data["mrn"]))
+    if choices.patient is None:
+        raise ReconcileRefused(choices.problem)
+    try:
+        context = picked_context(capture.context, choices, str(data["choice"]))
+    except ValueError as error:
+        raise ReconcileRefused(str(error)) from None
+    service = (
+        capture_reassign_and_match if capture.status == CaptureStatus.UNMATCHED else capture_correct
+    )
+    service(
+        capture_id=capture.id, actor=request.user, context_data=context, note=str(data["reason"])
+    )
+    return f"filed under {choices.patient.name} ({choices.mrn}); the capture is matched again"
+
+
+def _form_errors(form: forms.Form) -> str:
+    return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
 def _done(request: HttpRequest, capture: Capture, message: str) -> HttpResponse:
