@@ -17,6 +17,8 @@ DOCUMENTED_WARNINGS = (
     # ISO_23008_2 (HEVC) joined PS3.3 C.7.6.1.1.5.1 after this dciodvfy build (2022-06).
     "Unrecognized defined term <ISO_23008_2> for value 1 of attribute "
     "<Lossy Image Compression Method>",
+    # DMS (Dermoscopy, PS3.3 C.7.3.1.1.1) is newer than this build.
+    "Unrecognized defined term <DMS> for value 1 of attribute <Modality>",
     # This build's US Image module lists no MPEG photometric; PS3.3 C.8.5.6.1.2 has it.
     "Unrecognized defined term <YBR_PARTIAL_420> for value 1 of attribute "
     "<Photometric Interpretation>",

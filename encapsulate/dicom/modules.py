@@ -15,6 +15,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
 from encapsulate.context.capture import BodySite, CaptureContext, Order
+from encapsulate.dicom.enums import LossyImageCompression
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.value_rules import needs_unicode
 
@@ -56,6 +57,14 @@ def dt(moment: datetime) -> str:
     # DT keeps the UTC offset when known (PS3.5 6.2, DT).
     offset = moment.strftime("%z") if moment.utcoffset() is not None else ""
     return da(moment) + tm(moment) + offset
+
+
+def lossy_image_compression(lossy: bool | None) -> str:
+    """Lossy Image Compression (0028,2110), type 2 (PS3.3 C.7.6.1.1.5): "01" once the
+    pixels have ever been lossy compressed, "00" when known never, empty when unknown."""
+    if lossy is None:
+        return ""
+    return LossyImageCompression.LOSSY if lossy else LossyImageCompression.NOT_LOSSY
 
 
 def new_dataset(sop_class_uid: str, identity: InstanceIdentity, transfer_syntax: str) -> Dataset:

@@ -19,7 +19,6 @@ from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.enums import (
     ConversionType,
     ImageLaterality,
-    LossyImageCompression,
     PatientExaminationCharacteristics,
     PhotometricInterpretation,
     PixelDataCharacteristics,
@@ -27,6 +26,7 @@ from encapsulate.dicom.enums import (
 from encapsulate.dicom.modules import (
     add_common_modules,
     da,
+    lossy_image_compression,
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
@@ -104,9 +104,7 @@ def build_secondary_capture(
     ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
     ds.BurnedInAnnotation = privacy.burned_in_annotation
     ds.RecognizableVisualFeatures = privacy.recognizable_visual_features
-    ds.LossyImageCompression = (
-        LossyImageCompression.LOSSY if raster.source_lossy else LossyImageCompression.NOT_LOSSY
-    )
+    ds.LossyImageCompression = lossy_image_compression(raster.source_lossy)
     if site is not None:
         ds.AnatomicRegionSequence = anatomic_region_sequence(site, with_modifier=False)
     if colour and raster.icc_profile is not None:

@@ -22,7 +22,6 @@ from encapsulate.context.body_sites import anatomic_region_sequence, resolve_sit
 from encapsulate.context.capture import CaptureContext, Specialty
 from encapsulate.dicom.enums import (
     ImageLaterality,
-    LossyImageCompression,
     PatientExaminationCharacteristics,
     PixelDataCharacteristics,
 )
@@ -30,6 +29,7 @@ from encapsulate.dicom.modules import (
     add_common_modules,
     da,
     dt,
+    lossy_image_compression,
     new_dataset,
     tm,
 )
@@ -130,10 +130,12 @@ def build_photo_image(
     ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
     ds.BurnedInAnnotation = privacy.burned_in_annotation
     ds.RecognizableVisualFeatures = privacy.recognizable_visual_features
-    # PS3.3 C.7.6.1.1.5: "01" once the pixels have ever been lossy compressed.
-    ds.LossyImageCompression = (
-        LossyImageCompression.LOSSY if pixels.lossy else LossyImageCompression.NOT_LOSSY
-    )
+    lossy = pixels.lossy
+    if lossy is None and iod in OPHTHALMIC:
+        # Type 1 in Ophthalmic Photography (C.8.17.2): a lossless file from an
+        # eye camera's export is taken as never lossy; elsewhere it stays empty.
+        lossy = False
+    ds.LossyImageCompression = lossy_image_compression(lossy)
     if pixels.ratios:
         ds.LossyImageCompressionRatio = list(pixels.ratios)
     if pixels.methods:

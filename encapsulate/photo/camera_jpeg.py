@@ -2,8 +2,10 @@
 
 The camera's bitstream is kept whenever possible (STANDARDS.md, Photos):
 metadata segments are dropped at the marker level, orientation and
-progressive-to-baseline are done by jpegtran on DCT coefficients, and only
-an image whose edges are not whole MCUs is re-encoded (and marked DERIVED).
+progressive-to-baseline are done by jpegtran on DCT coefficients. An image
+whose edges are not whole MCUs cannot be rotated so (``NotWholeMcus``): it is
+decoded, turned and stored losslessly by the raster path (DERIVED), never
+re-encoded as a 4:4:4 JPEG that YBR_FULL_422 would mislabel (PS3.5 8.2.1).
 """
 
 from __future__ import annotations
@@ -30,12 +32,7 @@ from encapsulate.photo.jpeg_markers import (
     parse_jpeg,
     strip_metadata,
 )
-from encapsulate.photo.jpeg_transform import (
-    TransformRefused,
-    rotate_lossless,
-    rotate_reencoded,
-    to_baseline,
-)
+from encapsulate.photo.jpeg_transform import TransformRefused, rotate_lossless, to_baseline
 from encapsulate.photo.structure import refuse_polyglot
 
 # The only coding processes with a non-retired transfer syntax (PS3.5 A.4.1).
@@ -45,6 +42,17 @@ WRAPPABLE = ("baseline", "extended")
 class NeedsDecoding(UnsupportedMediaError):
     """A valid JPEG whose colour coding no DICOM photometric names (CMYK, YCCK,
     RGB-coded): it has to be decoded and re-encoded (``photo.raster_wrap``)."""
+
+
+class NotWholeMcus(NeedsDecoding):
+    """The EXIF orientation cannot be applied losslessly: the edges are not whole MCUs."""
+
+    def __init__(self, orientation: int) -> None:
+        super().__init__(
+            f"EXIF orientation {orientation} applied by decoding the camera JPEG and storing the "
+            "turned pixels losslessly: its edges are not whole MCUs, so jpegtran could not "
+            "turn it without decoding"
+        )
 
 
 @dataclass(frozen=True)
@@ -152,18 +160,25 @@ def _clean(stream: bytes, icc_segments: list[bytes]) -> tuple[bytes, JpegStructu
 
 
 def pixel_stream(jpeg: CameraJpeg) -> PixelStream:
-    """The stream for Pixel Data: upright, sequential, without metadata segments."""
+    """The stream for Pixel Data: upright, sequential, without metadata segments.
+
+    Raises ``NotWholeMcus`` when the orientation needs decoding.
+    """
     structure = jpeg.structure
     icc_segments = _icc_segments(structure, jpeg.data)
     stream = strip_metadata(jpeg.data, structure)
     orientation = jpeg.exif.orientation
-    derived, derivation = False, None
+    derivation = None
     if orientation != 1:
         try:
             stream = rotate_lossless(stream, orientation)
         except TransformRefused:
-            reencoded = rotate_reencoded(stream, orientation, structure.icc_profile)
-            stream, derived, derivation = reencoded.stream, True, reencoded.description
+            raise NotWholeMcus(orientation) from None
+        # Recorded so a reader knows the pixels were turned (values unchanged: ORIGINAL).
+        derivation = (
+            f"EXIF orientation {orientation} applied losslessly (jpegtran moved the DCT "
+            "blocks; no pixel value changed)"
+        )
         stream, result = _clean(stream, icc_segments)
     elif structure.frame.process == "progressive":
         stream, result = _clean(to_baseline(stream), icc_segments)
@@ -176,4 +191,4 @@ def pixel_stream(jpeg: CameraJpeg) -> PixelStream:
         jpeg.info.upright_columns,
     ):
         raise MediaError("the rotated JPEG does not have the expected size")
-    return PixelStream(stream, result.frame, result.icc_profile, derived, derivation)
+    return PixelStream(stream, result.frame, result.icc_profile, False, derivation)

@@ -59,7 +59,7 @@ class RasterImage:
     info: MediaInfo
     exif: ExifFacts
     icc_profile: bytes | None
-    source_lossy: bool
+    source_lossy: bool | None  # None: a lossless file of unknown history
     changes: tuple[str, ...]
     source_method: str | None  # PS3.3 C.7.6.1.1.5 method name of a lossy source
 
@@ -200,8 +200,12 @@ def _private(media_type: MediaType, data: bytes, image: Image.Image, facts: Exif
 
 def _source_coding(
     media_type: MediaType, image: Image.Image, chunks: tuple[bytes, ...]
-) -> tuple[bool, str | None]:
-    """Whether the source coding was lossy, and its PS3.3 C.7.6.1.1.5 method name."""
+) -> tuple[bool | None, str | None]:
+    """Whether the source coding was lossy, and its PS3.3 C.7.6.1.1.5 method name.
+
+    None for a lossless file: it says nothing of the image's history (a PNG
+    may hold a decoded JPEG), so Lossy Image Compression is left empty.
+    """
     if media_type is MediaType.HEIF:
         return (
             True,
@@ -210,10 +214,10 @@ def _source_coding(
     if media_type is MediaType.JPEG:
         return True, LossyImageCompressionMethod.JPEG
     if media_type is MediaType.WEBP:
-        return (b"VP8 " in chunks), None  # VP8 has no defined term
+        return (True if b"VP8 " in chunks else None), None  # VP8 has no defined term
     if media_type is MediaType.TIFF and image.info.get("compression") in ("jpeg", "tiff_jpeg"):
         return True, LossyImageCompressionMethod.JPEG
-    return False, None
+    return None, None
 
 
 def read_raster(path: Path) -> RasterImage:

@@ -1,20 +1,16 @@
-"""Lossless JPEG transforms (jpegtran) and the re-encoding fallback.
+"""Lossless JPEG transforms (jpegtran).
 
 EXIF orientation must be applied to the pixels because DICOM has no display
 rotation for photos (STANDARDS.md, Photos). jpegtran rearranges DCT blocks
 without decoding, so the camera's coefficients survive; it can only do so when
 the affected edges are whole MCUs (``-perfect`` refuses otherwise), and then
-the hub re-encodes at high quality and marks the result DERIVED.
+the photo is decoded and stored losslessly (``camera_jpeg.NotWholeMcus``).
 """
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
-from dataclasses import dataclass
-
-from PIL import Image
 
 from encapsulate.errors import MediaError
 
@@ -29,29 +25,11 @@ JPEGTRAN_TRANSFORM: dict[int, tuple[str, ...]] = {
     7: ("-transverse",),
     8: ("-rotate", "270"),
 }
-PIL_TRANSPOSE: dict[int, Image.Transpose] = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-# Quality 98 with full-resolution chroma keeps a re-encoded noisy camera photo near
-# 48 dB PSNR against the decoded original (95 gave 43 dB; checked in the tests).
-REENCODE_QUALITY = 98
 _NOT_PERFECT = b"not perfect"
 
 
 class TransformRefused(Exception):
     """jpegtran -perfect cannot transform this image losslessly (partial edge MCUs)."""
-
-
-@dataclass(frozen=True)
-class Reencoded:
-    stream: bytes
-    description: str
 
 
 def _jpegtran_path() -> str:
@@ -93,29 +71,3 @@ def rotate_lossless(stream: bytes, orientation: int) -> bytes:
 def to_baseline(stream: bytes) -> bytes:
     """Rewrite a progressive stream as sequential with the same coefficients."""
     return jpegtran(stream)
-
-
-def rotate_reencoded(stream: bytes, orientation: int, icc_profile: bytes | None) -> Reencoded:
-    """Decode, transform and re-encode at REENCODE_QUALITY, 4:4:4 (a DERIVED image)."""
-    try:
-        with Image.open(io.BytesIO(stream)) as image:
-            image.load()
-            upright = image.transpose(PIL_TRANSPOSE[orientation])
-    except (OSError, ValueError, SyntaxError) as error:
-        raise MediaError(f"the JPEG's image data cannot be decoded ({error})") from None
-    out = io.BytesIO()
-    upright.save(
-        out,
-        "JPEG",
-        quality=REENCODE_QUALITY,
-        subsampling=0,  # 4:4:4: chroma resolution is what costs most PSNR
-        icc_profile=icc_profile,
-    )
-    return Reencoded(
-        stream=out.getvalue(),
-        description=(
-            f"EXIF orientation {orientation} applied by decoding and re-encoding "
-            f"(JPEG quality {REENCODE_QUALITY}, 4:4:4): the image is not whole MCUs, so "
-            "a lossless rotation was not possible"
-        ),
-    )

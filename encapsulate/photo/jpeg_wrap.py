@@ -1,8 +1,9 @@
 """A camera JPEG, described and wrapped (the handler for image/jpeg).
 
 The camera's stream goes into Pixel Data (``camera_jpeg``) in the IOD the specialty
-calls for; a JPEG coded as CMYK, YCCK or RGB is decoded and re-encoded by the
-raster path instead (``photo.raster_wrap``).
+calls for; a JPEG coded as CMYK, YCCK or RGB, or one whose orientation cannot be
+applied losslessly, is decoded and stored losslessly by the raster path instead
+(``photo.raster_wrap``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from encapsulate.media.privacy import (
     default_policy,
     privacy_flags,
 )
-from encapsulate.photo.camera_jpeg import CameraJpeg, NeedsDecoding, pixel_stream, read_camera_jpeg
+from encapsulate.photo.camera_jpeg import (
+    CameraJpeg,
+    NeedsDecoding,
+    NotWholeMcus,
+    pixel_stream,
+    read_camera_jpeg,
+)
 from encapsulate.photo.pixels import from_camera_stream
 from encapsulate.photo.raster_wrap import inspect_raster, wrap_raster
 from encapsulate.written import WrittenInstance
@@ -86,12 +93,24 @@ def wrap_jpeg(
             policy=policy,
             faces=faces,
         )
-    pixels = pixel_stream(jpeg)
+    try:
+        pixels = pixel_stream(jpeg)
+    except NotWholeMcus as turned:
+        return wrap_raster(
+            path,
+            context=context,
+            identity=identity,
+            producer=producer,
+            out_dir=out_dir,
+            policy=policy,
+            faces=faces,
+            changes=(turned.reason,),
+        )
     policy = policy or default_policy(context.specialty)
     looked_for = faces is not None or not policy.detect_faces
     flags = privacy_flags(policy, None if looked_for else preview_pixels(jpeg), faces=faces)
     dataset = build_photo_image(
-        pixels=from_camera_stream(pixels, camera_stream_size=len(jpeg.data)),
+        pixels=from_camera_stream(pixels),
         info=jpeg.info,
         context=context,
         identity=identity,

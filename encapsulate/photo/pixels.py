@@ -1,45 +1,34 @@
 """The coded pixels of one photo, ready for Pixel Data, and how they were made.
 
 Policy for images that are not a camera JPEG (STANDARDS.md, Photos; PS3.5
-8.2 and A.4):
+8.2 and A.4): they are decoded and stored losslessly, JPEG-LS lossless
+(1.2.840.10008.1.2.4.80), photometric RGB or MONOCHROME2, because pydicom
+encodes it here (pyjpegls, pinned with highdicom), it is about half the size of
+uncompressed pixels, and every DICOM toolkit decodes it. A lossy source (HEIF,
+lossy WebP, a CMYK or RGB-coded JPEG, a camera JPEG turned by decoding) keeps
+Lossy Image Compression "01" and its one lossy step.
 
-- A lossless source (PNG, TIFF, BMP, GIF, lossless WebP) stays lossless: JPEG-LS
-  lossless (1.2.840.10008.1.2.4.80), photometric RGB or MONOCHROME2, because
-  pydicom encodes it here (pyjpegls, pinned with highdicom), it is about half
-  the size of uncompressed pixels, and every DICOM toolkit decodes it.
-- A lossy source (HEIF, lossy WebP, a CMYK or RGB-coded JPEG) is already an
-  approximation; it becomes a baseline JPEG at quality 99, 4:4:4, marked
-  DERIVED with both compression steps recorded (PS3.3 C.7.6.1.1.5), which
-  keeps it near the size the camera chose rather than tripling it.
-
-Why 99: the chroma is already full resolution, and the CMYK -> RGB step is
-exact (Pillow's conversion, the same a viewer makes), so what is left is the
-quantisation of the re-encode itself. A JPEG source (CMYK here) keeps its
-sensor noise, unlike a HEIF or WebP source whose encoder smoothed it, and at
-quality 98 the quantiser steps (up to 4-5 for the highest frequencies) cost a
-noisy photo ~1 dB under the 45 dB the photos must keep (44.2 dB measured;
-the same picture coded as RGB gives 43.5 dB). Quality 99 halves the steps:
-48 dB, for ~20 % more bytes.
+Why not a second JPEG: the hub may only label a JPEG it encodes YBR_FULL_422
+if the chroma really is subsampled (PS3.5 8.2.1, PS3.3 C.7.6.3.1.2), and a
+subsampled re-encode of a decoded photo with full-resolution chroma loses
+10-15 dB (33-41 dB measured on the test pictures at quality 98-100, 4:2:2 and
+4:2:0, against the 45 dB the photos must keep). Lossless costs bytes (two to
+three times a quality-99 JPEG) but no quality and no second generation.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 from pydicom.pixels import get_encoder
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSLossless
 
 from encapsulate.dicom.enums import LossyImageCompressionMethod, PhotometricInterpretation
 from encapsulate.photo.camera_jpeg import PixelStream
-from encapsulate.photo.jpeg_markers import parse_jpeg, strip_metadata
 
 JPEG_METHOD = LossyImageCompressionMethod.JPEG
 _MONOCHROME = PhotometricInterpretation.MONOCHROME2
-# Quality of the baseline JPEG a decoded lossy source becomes (module docstring).
-REENCODE_QUALITY = 99
 
 
 @dataclass(frozen=True)
@@ -56,7 +45,8 @@ class EncodedPixels:
     icc_profile: bytes | None
     derived: bool
     derivation: str | None
-    lossy: bool  # Lossy Image Compression (0028,2110) "01"
+    # Lossy Image Compression (0028,2110): True "01", False "00", None unknown (left empty).
+    lossy: bool | None
     methods: tuple[str, ...]  # Lossy Image Compression Method, one per lossy step
     ratios: tuple[str, ...]
 
@@ -65,16 +55,12 @@ def _ratio(uncompressed: int, compressed: int) -> str:
     return f"{uncompressed / max(compressed, 1):.2f}"
 
 
-def from_camera_stream(pixels: PixelStream, *, camera_stream_size: int) -> EncodedPixels:
+def from_camera_stream(pixels: PixelStream) -> EncodedPixels:
     """A camera JPEG kept as it was coded (``camera_jpeg.pixel_stream``)."""
     frame = pixels.frame
     samples = len(frame.components)
     raw = frame.rows * frame.columns * samples
-    if pixels.derived:
-        ratios = (_ratio(raw, camera_stream_size), _ratio(raw, len(pixels.stream)))
-        methods = (JPEG_METHOD, JPEG_METHOD)
-    else:
-        ratios, methods = (_ratio(raw, len(pixels.stream)),), (JPEG_METHOD,)
+    ratios, methods = (_ratio(raw, len(pixels.stream)),), (JPEG_METHOD,)
     return EncodedPixels(
         transfer_syntax={"baseline": JPEGBaseline8Bit}.get(frame.process, JPEGExtended12Bit),
         frame=pixels.stream,
@@ -97,11 +83,15 @@ def encode_lossless(
     *,
     icc_profile: bytes | None,
     changes: tuple[str, ...],
-    source_lossy: bool,
+    source_lossy: bool | None,
     source_method: str | None,
     source_size: int,
 ) -> EncodedPixels:
-    """JPEG-LS lossless; DERIVED only when ``changes`` altered pixel values."""
+    """JPEG-LS lossless; DERIVED only when ``changes`` altered pixel values.
+
+    ``source_lossy`` None: nothing says whether the image was ever lossy
+    compressed (a PNG may hold a decoded JPEG), so Lossy Image Compression stays empty.
+    """
     rows, columns = pixels.shape[:2]
     samples = 1 if pixels.ndim == 2 else 3
     bits = 16 if pixels.dtype == np.uint16 else 8
@@ -136,50 +126,4 @@ def encode_lossless(
         ratios=(_ratio(rows * columns * samples * bits // 8, source_size),)
         if source_lossy and source_method
         else (),
-    )
-
-
-def encode_jpeg(
-    pixels: np.ndarray,
-    *,
-    icc_profile: bytes | None,
-    changes: tuple[str, ...],
-    source: str,
-    source_method: str | None,
-    source_size: int,
-) -> EncodedPixels:
-    """Baseline JPEG at REENCODE_QUALITY, 4:4:4 (8-bit only); always DERIVED."""
-    image = Image.fromarray(pixels)
-    out = io.BytesIO()
-    options: dict[str, object] = {"quality": REENCODE_QUALITY}
-    if image.mode == "RGB":
-        options["subsampling"] = 0
-    if icc_profile and image.mode == "RGB":
-        options["icc_profile"] = icc_profile
-    image.save(out, "JPEG", **options)
-    data = out.getvalue()
-    stream = strip_metadata(data, parse_jpeg(data))  # drops the JFIF APP0 Pillow writes
-    structure = parse_jpeg(stream)
-    samples = 1 if pixels.ndim == 2 else 3
-    raw = pixels.shape[0] * pixels.shape[1] * samples
-    steps = (source_method, JPEG_METHOD) if source_method else (JPEG_METHOD,)
-    description = [
-        *changes,
-        f"decoded from {source} and re-encoded as JPEG (quality "
-        f"{REENCODE_QUALITY}, 4:4:4): {source} has no DICOM transfer syntax",
-    ]
-    return EncodedPixels(
-        transfer_syntax=JPEGBaseline8Bit,
-        frame=stream,
-        rows=structure.frame.rows,
-        columns=structure.frame.columns,
-        samples=samples,
-        bits=8,
-        photometric=_MONOCHROME if samples == 1 else PhotometricInterpretation.YBR_FULL_422,
-        icc_profile=structure.icc_profile,
-        derived=True,
-        derivation="; ".join(description),
-        lossy=True,
-        methods=steps,
-        ratios=((_ratio(raw, source_size),) if source_method else ()) + (_ratio(raw, len(stream)),),
     )

@@ -1,9 +1,8 @@
 """Photos and screenshots that are not camera JPEGs, described and wrapped.
 
 The handler for PNG, TIFF, WebP, HEIF, BMP and GIF, and for JPEGs coded as
-CMYK, YCCK or RGB. The IOD follows the specialty (``iods.choice``); how the
-pixels are coded follows the policy in ``photo.pixels`` (lossless stays
-lossless, lossy becomes a high-quality DERIVED JPEG).
+CMYK, YCCK or RGB or not turnable losslessly. The IOD follows the specialty
+(``iods.choice``); the decoded pixels are stored losslessly (``photo.pixels``).
 """
 
 from __future__ import annotations
@@ -31,16 +30,10 @@ from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
 from encapsulate.media.sniff import MediaType
 from encapsulate.photo.decode import RasterImage, read_raster
-from encapsulate.photo.pixels import encode_jpeg, encode_lossless
+from encapsulate.photo.pixels import encode_lossless
 from encapsulate.written import WrittenInstance
 
 SCREEN_FORMATS = (MediaType.PNG.value, MediaType.BMP.value, MediaType.GIF.value)
-_SOURCE_NAMES = {
-    MediaType.HEIF.value: "HEIF",
-    MediaType.WEBP.value: "lossy WebP",
-    MediaType.JPEG.value: "a CMYK or RGB-coded JPEG",
-    MediaType.TIFF.value: "a JPEG-compressed TIFF",
-}
 
 
 def inspect_raster(path: Path) -> MediaInfo:
@@ -70,9 +63,16 @@ def wrap_raster(
     out_dir: Path,
     policy: PrivacyPolicy | None = None,
     faces: int | None = None,
+    changes: tuple[str, ...] = (),
 ) -> list[WrittenInstance]:
-    """One instance of the chosen IOD named ``<SOP Instance UID>.dcm``."""
+    """One instance of the chosen IOD named ``<SOP Instance UID>.dcm``.
+
+    ``changes`` are what the caller did to the pixels beyond decoding (the
+    camera JPEG path: an orientation applied by decoding); they make it DERIVED.
+    """
     raster = read_raster(path)
+    if changes:
+        raster = dataclasses.replace(raster, changes=raster.changes + changes)
     iod = photo_iod(raster, context)
     is_sc = iod is SECONDARY_CAPTURE
     flags = privacy_flags(
@@ -94,25 +94,17 @@ def wrap_raster(
             raise UnsupportedMediaError(
                 "a lossy WebP cannot be stored as an ophthalmic photo; send the camera's JPEG"
             )
-        # An ophthalmic image is graded for fine detail: no second lossy generation.
-        if raster.source_lossy and iod not in OPHTHALMIC:
-            pixels = encode_jpeg(
-                raster.pixels,
-                icc_profile=raster.icc_profile,
-                changes=raster.changes,
-                source=_SOURCE_NAMES.get(raster.info.mime_type, raster.info.mime_type),
-                source_method=raster.source_method,
-                source_size=Path(path).stat().st_size,
-            )
-        else:
-            pixels = encode_lossless(
-                raster.pixels,
-                icc_profile=raster.icc_profile,
-                changes=raster.changes,
-                source_lossy=raster.source_lossy,
-                source_method=raster.source_method,
-                source_size=Path(path).stat().st_size,
-            )
+        # A decoded image is stored losslessly: a second lossy generation would
+        # have to be chroma subsampled for its YBR_FULL_422 label to be true
+        # (PS3.5 8.2.1), which costs more than the quality floor allows.
+        pixels = encode_lossless(
+            raster.pixels,
+            icc_profile=raster.icc_profile,
+            changes=raster.changes,
+            source_lossy=raster.source_lossy,
+            source_method=raster.source_method,
+            source_size=Path(path).stat().st_size,
+        )
         dataset = build_photo_image(
             pixels=pixels,
             info=raster.info,

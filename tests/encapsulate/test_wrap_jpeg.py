@@ -27,6 +27,7 @@ from tests.media import make_jpeg, make_text_as_jpg, make_truncated_jpeg, srgb_p
 
 VL_PHOTO = "1.2.840.10008.5.1.4.1.1.77.1.4"
 BASELINE = "1.2.840.10008.1.2.4.50"
+JPEG_LS = "1.2.840.10008.1.2.4.80"
 EXTENDED = "1.2.840.10008.1.2.4.51"
 
 
@@ -57,7 +58,8 @@ def _check_common(
     assert_no_private_metadata(written.path.read_bytes())
     reference = upright(Image.open(source))
     assert (dataset.Rows, dataset.Columns) == (reference.height, reference.width)
-    decoded = _decoded(fragment)
+    lossless = dataset.file_meta.TransferSyntaxUID == JPEG_LS
+    decoded = dataset.pixel_array if lossless else _decoded(fragment)
     quality = psnr(decoded, np.asarray(reference))
     assert quality >= 45
     assert list(written.path.parent.glob(".*.part")) == []
@@ -72,21 +74,32 @@ def test_every_orientation_is_applied(
     source = make_jpeg(tmp_path / "photo.jpg", width=width, height=height, orientation=orientation)
     written, dataset, fragment = _wrap(source, context, tmp_path / "out")
     quality = _check_common(written, dataset, fragment, source)
-    assert written.transfer_syntax_uid == BASELINE
     # Transpose never needs whole edge MCUs; the other transforms do.
     lossless = (width, height) == (320, 240) or orientation in (1, 5)
     assert written.derived is not lossless
+    assert dataset.LossyImageCompression == "01"
+    assert dataset.LossyImageCompressionMethod == "ISO_10918_1"  # one lossy step
     if lossless:
+        assert written.transfer_syntax_uid == BASELINE
         assert list(dataset.ImageType) == ["ORIGINAL", "PRIMARY"]
-        assert "DerivationDescription" not in dataset
+        if orientation == 1:
+            assert "DerivationDescription" not in dataset
+        else:
+            # The turn is recorded, though no pixel value changed (issue 12, item 12).
+            assert f"EXIF orientation {orientation} applied losslessly" in (
+                dataset.DerivationDescription
+            )
         # jpegtran moves DCT blocks; decoding after a rotation rounds slightly differently.
         assert quality == float("inf") if orientation == 1 else quality > 50
     else:
+        # Decoded, turned and stored losslessly: no 4:4:4 JPEG labelled YBR_FULL_422.
+        assert written.transfer_syntax_uid == JPEG_LS
+        assert dataset.PhotometricInterpretation == "RGB"
         assert list(dataset.ImageType) == ["DERIVED", "PRIMARY"]
-        assert f"EXIF orientation {orientation}" in dataset.DerivationDescription
-        assert len(dataset.LossyImageCompressionRatio) == 2
-        assert list(dataset.LossyImageCompressionMethod) == ["ISO_10918_1"] * 2
-    assert dataset.LossyImageCompression == "01"
+        assert f"EXIF orientation {orientation} applied by decoding" in (
+            dataset.DerivationDescription
+        )
+        assert quality == float("inf")
 
 
 def test_camera_bitstream_is_kept_byte_for_byte(tmp_path: Path, context: CaptureContext) -> None:
