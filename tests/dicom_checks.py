@@ -17,6 +17,9 @@ DOCUMENTED_WARNINGS = (
     # ISO_23008_2 (HEVC) joined PS3.3 C.7.6.1.1.5.1 after this dciodvfy build (2022-06).
     "Unrecognized defined term <ISO_23008_2> for value 1 of attribute "
     "<Lossy Image Compression Method>",
+    # The first step of a transcoded VP9 video: a term named after the codec, as
+    # PS3.3 C.7.6.1.1.5.1 allows (its defined terms name no VP9).
+    "Unrecognized defined term <VP9> for value 1 of attribute <Lossy Image Compression Method>",
     # DMS (Dermoscopy, PS3.3 C.7.3.1.1.1) is newer than this build.
     "Unrecognized defined term <DMS> for value 1 of attribute <Modality>",
     # This build's US Image module lists no MPEG photometric; PS3.3 C.8.5.6.1.2 has it.

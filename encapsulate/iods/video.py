@@ -36,6 +36,7 @@ from encapsulate.dicom.modules import (
 )
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.choice import US_MULTIFRAME, IodChoice
+from encapsulate.media.privacy import video_privacy_flags
 
 if TYPE_CHECKING:
     # Only the type: the video path probes the stream and calls this module.
@@ -47,6 +48,23 @@ COMPRESSION_METHODS = {
     "h264": LossyImageCompressionMethod.H264,
     "hevc": LossyImageCompressionMethod.HEVC,
     "mpeg2video": LossyImageCompressionMethod.MPEG2,
+}
+# The camera's coding, as the first lossy step of a transcoded video. Codecs
+# without a defined term get one named after their standard (defined terms
+# may be extended, PS3.3 C.7.6.1.1.5.1); a lossless one (FFV1) is no step.
+SOURCE_METHODS: dict[str, str | None] = {
+    **COMPRESSION_METHODS,
+    "mjpeg": LossyImageCompressionMethod.JPEG,
+    "mpeg1video": "ISO_11172_2",
+    "mpeg4": "ISO_14496_2",
+    "h263": "ITU_T_H263",
+    "vp8": "VP8",
+    "vp9": "VP9",
+    "av1": "AV1",
+    "prores": "PRORES",
+    "dnxhd": "SMPTE_ST_2019_1",
+    "theora": "THEORA",
+    "ffv1": None,
 }
 # SNOMED CT 87100004 "Topography unknown" (body structure): Anatomic Region
 # Sequence is required once Number of Frames is present (PS3.3 C.8.12.1),
@@ -101,12 +119,23 @@ def add_video_pixel_module(ds: Dataset, stream: VideoProbe) -> None:
     ds.PixelRepresentation = 0
 
 
-def _compression(ds: Dataset, stream: VideoProbe) -> None:
+def _ratio(probe: VideoProbe) -> str:
+    raw = probe.width * probe.height * 3 * probe.frame_count
+    return _ds(raw / max(1, probe.size_bytes))
+
+
+def _compression(ds: Dataset, stream: VideoProbe, source: VideoProbe, derived: bool) -> None:
+    """Lossy Image Compression with one ratio and method per lossy step (PS3.3
+    C.7.6.1.1.5): the camera's coding, then the hub's transcode when there was one."""
     # Every camera codec is lossy; the stream is at least once-compressed.
     ds.LossyImageCompression = LossyImageCompression.LOSSY
-    raw = stream.width * stream.height * 3 * stream.frame_count
-    ds.LossyImageCompressionRatio = _ds(raw / max(1, stream.size_bytes))
-    ds.LossyImageCompressionMethod = COMPRESSION_METHODS[stream.codec]
+    ratios, methods = [_ratio(stream)], [COMPRESSION_METHODS[stream.codec]]
+    first = SOURCE_METHODS.get(source.codec, source.codec.upper()[:16]) if derived else None
+    if first is not None:
+        ratios.insert(0, _ratio(source))
+        methods.insert(0, first)
+    ds.LossyImageCompressionRatio = ratios
+    ds.LossyImageCompressionMethod = methods
 
 
 def _acquired(source: VideoProbe, context: CaptureContext) -> datetime | None:
@@ -158,7 +187,12 @@ def build_video_dataset(
     ]
     if origin.derived and origin.derivation:
         ds.DerivationDescription = origin.derivation[:1024]
-    _compression(ds, stream)
+    _compression(ds, stream, source, origin.derived)
+    # Burned In Annotation and Recognizable Visual Features (C.7.6.1), by the
+    # specialty's policy (media.privacy.POLICIES): YES for POCUS and endoscopy.
+    flags = video_privacy_flags(context.specialty)
+    ds.BurnedInAnnotation = flags.burned_in_annotation
+    ds.RecognizableVisualFeatures = flags.recognizable_visual_features
     add_anatomic_region(ds, site or UNKNOWN_REGION)
 
     # Image Laterality U (unknown / unpaired) keeps series Laterality (2C) out

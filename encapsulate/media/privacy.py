@@ -125,6 +125,21 @@ def count_faces(pixels: np.ndarray) -> int | None:
     return len(faces)
 
 
+def video_privacy_flags(specialty: Specialty) -> PrivacyFlags:
+    """The flags of a video of ``specialty``, from the same table as photos (POLICIES).
+
+    The hub looks for faces in photos only; in a video where the policy says a
+    face may be in frame (``detect_faces``), one cannot be ruled out: YES.
+    """
+    policy = default_policy(specialty)
+    recognizable = policy.recognizable or policy.detect_faces
+    return PrivacyFlags(
+        recognizable_visual_features=YesNo.YES if recognizable else YesNo.NO,
+        burned_in_annotation=YesNo.YES if policy.burned_in_annotation else YesNo.NO,
+        faces_found=None,
+    )
+
+
 def privacy_flags(
     policy: PrivacyPolicy, pixels: np.ndarray | None, *, faces: int | None = None
 ) -> PrivacyFlags:
