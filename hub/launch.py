@@ -1,8 +1,11 @@
-"""`make run`: the whole hub on one machine, web and worker, embedded defaults.
+"""`make run`: the whole hub on one machine - web, worker and beat - embedded defaults.
 
 Prepares the data directory (a secret key of its own, migrations, static
-files), then runs gunicorn and a Celery worker (with its beat, which resumes
-stalled work) until either stops or the user presses Ctrl-C.
+files), then runs gunicorn, a Celery worker and Celery beat (which sweeps for
+due retries and stalled work) as three children, and keeps them running: a
+child that exits is started again after a backoff (1 s, doubling to a minute,
+back to 1 s once it has stayed up a minute). Only Ctrl-C (or SIGTERM) stops
+the hub; then every child is stopped and waited for.
 """
 
 from __future__ import annotations
@@ -12,10 +15,87 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# A worker finishes its running tasks on SIGTERM; past this it is killed (its
+# steps' leases run out and they are taken again).
+STOP_TIMEOUT = 30.0
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class Child:
+    """One supervised process: its command, and how often it has had to be restarted."""
+
+    name: str
+    command: list[str]
+    cwd: Path = ROOT
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    stable_after: float = 60.0
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    failures: int = field(default=0, repr=False)  # in a row, for the backoff
+    started_at: float = 0.0
+    start_after: float = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=self.cwd)
+        self.started_at = time.monotonic()
+        print(f"launch: started {self.name} (pid {self.process.pid})", flush=True)
+
+    def check(self, now: float) -> None:
+        """Starts the child when due; notices an exit and schedules the restart."""
+        if self.process is None:
+            if now >= self.start_after:
+                self.start()
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        ran = now - self.started_at
+        self.failures = 0 if ran >= self.stable_after else self.failures + 1
+        delay = min(self.backoff_base * 2 ** max(self.failures - 1, 0), self.backoff_max)
+        print(
+            f"launch: {self.name} exited with {code} after {ran:.0f} s; "
+            f"starting it again in {delay:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.process = None
+        self.restarts += 1
+        self.start_after = now + delay
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def supervise(children: list[Child], stopping: threading.Event) -> None:
+    """Keeps every child running until `stopping` is set, then stops them all."""
+    try:
+        while not stopping.is_set():
+            now = time.monotonic()
+            for child in children:
+                if not stopping.is_set():
+                    child.check(now)
+            stopping.wait(POLL_SECONDS)
+    finally:
+        for child in children:
+            if child.process is not None and child.process.poll() is None:
+                child.process.terminate()
+        for child in children:
+            child.stop()
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -26,39 +106,14 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def main() -> int:
-    data_dir = Path(os.environ.get("HUB_DATA_DIR") or ROOT / "var").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["HUB_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SECRET_KEY", _secret_key(data_dir))
+def hub_children(python: str, data_dir: Path) -> list[Child]:
     host = os.environ.get("HUB_HOST", "127.0.0.1")
     port = os.environ.get("HUB_PORT", "8000")
     prefix = os.environ.get("HUB_QUEUE_PREFIX", "hub")
-    python = sys.executable
-
-    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
-        subprocess.run([python, "manage.py", *step], cwd=ROOT, check=True)
-
-    processes = [
-        subprocess.Popen(
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "hub",
-                "worker",
-                "--beat",
-                "--schedule",
-                str(data_dir / "celerybeat-schedule"),
-                "-Q",
-                f"{prefix}.cpu,{prefix}.io",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=ROOT,
-        ),
-        subprocess.Popen(
+    celery = [python, "-m", "celery", "-A", "hub"]
+    return [
+        Child(
+            "web",
             [
                 python,
                 "-m",
@@ -72,31 +127,57 @@ def main() -> int:
                 "900",
                 "--access-logfile",
                 "-",
+                # A control socket of its own: the default one under ~/.gunicorn
+                # is shared by every gunicorn of the user, and one's exit removes it.
+                "--control-socket",
+                str(data_dir / "gunicorn.ctl"),
             ],
-            cwd=ROOT,
+        ),
+        Child(
+            "worker",
+            [*celery, "worker", "-Q", f"{prefix}.cpu,{prefix}.io", "--loglevel", "INFO"],
+        ),
+        # Beat on its own: the sweep must not die with one worker. Two beats
+        # would only send work twice, which every step's claim makes harmless.
+        Child(
+            "beat",
+            [
+                *celery,
+                "beat",
+                "--schedule",
+                str(data_dir / "celerybeat-schedule"),
+                "--loglevel",
+                "INFO",
+            ],
         ),
     ]
+
+
+def main() -> int:
+    data_dir = Path(os.environ.get("HUB_DATA_DIR") or ROOT / "var").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["HUB_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SECRET_KEY", _secret_key(data_dir))
+    python = sys.executable
+
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([python, "manage.py", *step], cwd=ROOT, check=True)
+
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = os.environ.get("HUB_HOST", "127.0.0.1"), os.environ.get("HUB_PORT", "8000")
     print(
         f"capture hub on http://{host}:{port}/api/docs/ (data in {data_dir}); "
         f"make a user with: {python} manage.py hubuser NAME --role capturer",
         flush=True,
     )
-
-    def stop(*_: object) -> None:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while all(process.poll() is None for process in processes):
-            time.sleep(0.5)
-    finally:
-        stop()
-        for process in processes:
-            process.wait()
-    return max(process.returncode or 0 for process in processes)
+    supervise(hub_children(python, data_dir), stopping)
+    return 0
 
 
 if __name__ == "__main__":

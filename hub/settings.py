@@ -185,12 +185,39 @@ CELERY_TASK_ROUTES = {
     "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
     "hub.pipeline.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
 }
+# Surviving faults (hub.pipeline.resume, hub.captures.leases, hub.pipeline.broker).
+# Work whose message may be lost is enqueued again after this long without news.
 HUB_RESUME_INTERVAL_SECONDS = env_float("HUB_RESUME_INTERVAL_SECONDS", 60.0, minimum=1.0)
-HUB_STEP_LEASE_SECONDS = env_int("HUB_STEP_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+# How often the sweep runs: it hands out due retries and work a crash left behind.
+HUB_SWEEP_INTERVAL_SECONDS = env_float("HUB_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
+# A step's lease, renewed by a heartbeat while the step runs: a dead worker's
+# step is taken again this long after its last heartbeat.
+HUB_STEP_LEASE_SECONDS = env_int("HUB_STEP_LEASE_SECONDS", 120, minimum=3)
+# Tries of one step (inspect, match, encapsulate) that crashed or were killed;
+# past them the capture is `failed` with the last error.
+HUB_STEP_MAX_ATTEMPTS = env_int("HUB_STEP_MAX_ATTEMPTS", 5, minimum=1)
+# Files in originals/ that no capture references are removed after this long.
+HUB_ORPHAN_AGE_SECONDS = env_int("HUB_ORPHAN_AGE_SECONDS", 3600, minimum=60)
+HUB_BROKER_VISIBILITY_TIMEOUT = env_int("HUB_BROKER_VISIBILITY_TIMEOUT", 600, minimum=30)
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport with its broker-restart crash fixed (see the module).
+    CELERY_BROKER_TRANSPORT = "hub.pipeline.broker:Transport"
+    # No message is held for later (retry times live in the database), so a
+    # message stays unacknowledged only while its task runs; one redelivered
+    # early finds its work claimed or done.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": HUB_BROKER_VISIBILITY_TIMEOUT}
+# A worker never gives up on a broker that is down.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A running step goes on when the broker goes: its lease, not its message, guards it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-captures": {
         "task": "hub.pipeline.tasks.resume_stalled_captures",
-        "schedule": HUB_RESUME_INTERVAL_SECONDS,
+        "schedule": HUB_SWEEP_INTERVAL_SECONDS,
+    },
+    "remove-orphan-originals": {
+        "task": "hub.pipeline.tasks.remove_orphan_originals",
+        "schedule": 900.0,
     },
 }  # capture_api adds its own (see capture_api.apps)
 CELERY_BEAT_SCHEDULE_FILENAME = str(HUB_DATA_DIR / "celerybeat-schedule")

@@ -59,9 +59,20 @@ class Capture(models.Model):
     emr_notice = models.TextField(blank=True)
     emr_attempts = models.PositiveIntegerField(default=0)
 
-    # A step in progress holds the capture until then; an expired lease means
-    # the worker died and the step may be taken again.
+    # When the EMR notice is due (again): the sweep sends it then; None once done.
+    emr_notice_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # A step in progress holds the capture until then, renewed by the step's
+    # heartbeat; an expired lease means the worker died and the step may be
+    # taken again. `lease_owner` tells the holder's heartbeat from a later one.
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=32, blank=True)
+    # Tries of the current step (counted when claimed, so a killed worker's try
+    # counts too); reset by every move. Bounded by HUB_STEP_MAX_ATTEMPTS.
+    step_attempts = models.PositiveIntegerField(default=0)
+    step_error = models.TextField(blank=True, help_text="what the last try of the step raised")
+    # Where an operator's retry of a `failed` capture takes it back to.
+    failed_from = models.CharField(max_length=16, choices=CaptureStatus.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

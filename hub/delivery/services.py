@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hub.captures.leases import capture_claim
+from hub.captures.leases import capture_claim, lease_expiry, lease_renewal_register, lease_token
 from hub.captures.models import CaptureStatus
 from hub.captures.states import capture_move, capture_update
 from hub.delivery.destinations import configured_destinations, destination_sender
@@ -66,19 +67,44 @@ def delivery_retry_policy() -> RetryPolicy:
     )
 
 
+def delivery_update(delivery_id: int, **fields: Any) -> int:
+    """Writes a delivery, keeping `updated_at` true (`QuerySet.update()` skips auto_now)."""
+    return Delivery.objects.filter(id=delivery_id).update(updated_at=timezone.now(), **fields)
+
+
 def _claim(delivery_id: int) -> Delivery | None:
+    """The delivery, leased to the caller and its try counted, if it is due and free.
+
+    A delivery whose tries are used up (each ended by a crash or a kill, which
+    `_record_failure` never saw) fails here instead.
+    """
     now = timezone.now()
-    claimed = (
+    token = lease_token()
+    due = (
         Delivery.objects.filter(id=delivery_id, status__in=OPEN)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(
-            lease_until=now + timedelta(seconds=settings.HUB_STEP_LEASE_SECONDS),
-            attempts=F("attempts") + 1,
-        )
+    )
+    claimed = due.filter(attempts__lt=settings.HUB_DELIVERY_MAX_ATTEMPTS).update(
+        lease_until=lease_expiry(),
+        lease_owner=token,
+        attempts=F("attempts") + 1,
+        updated_at=now,
     )
     if not claimed:
+        exhausted = due.first()
+        if exhausted is not None:
+            _fail(exhausted, exhausted.last_error or "the worker was killed or ran out of time")
         return None
+
+    def renew() -> bool:
+        return bool(
+            Delivery.objects.filter(id=delivery_id, lease_owner=token).update(
+                lease_until=lease_expiry()
+            )
+        )
+
+    lease_renewal_register(renew)
     return Delivery.objects.select_related("capture").get(id=delivery_id)
 
 
@@ -103,12 +129,26 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
     except OSError as error:
         failure = DeliveryError(f"cannot read the file to send: {error}", transient=False)
         return DeliveryOutcome(retry_in=_record_failure(delivery, failure))
+    except BaseException as error:
+        # A bug or the time limit: keep what happened, give the lease back and
+        # let the sweep try again later; the tries stay bounded by the claim.
+        delivery_update(
+            delivery.id,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            lease_until=None,
+            lease_owner="",
+            next_attempt_at=timezone.now()
+            + timedelta(seconds=delivery_retry_policy().delay(delivery.attempts)),
+        )
+        raise
     log.info("capture %s delivered to %s", delivery.capture_id, delivery.destination)
     with transaction.atomic():
-        Delivery.objects.filter(id=delivery.id).update(
+        delivery_update(
+            delivery.id,
             status=DeliveryStatus.DELIVERED,
             delivered_at=timezone.now(),
             lease_until=None,
+            lease_owner="",
             last_error="",
             retrieve_url=receipt.retrieve_url or "",
         )
@@ -120,6 +160,8 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
             source=CaptureStatus.DELIVERING,
             target=CaptureStatus.ARCHIVED,
             reason="",
+            # The EMR notice is due now; should its message be lost, the sweep sends it.
+            emr_notice_due_at=timezone.now(),
         )
     return DeliveryOutcome(archived=archived)
 
@@ -137,18 +179,29 @@ def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
             delay,
             error.reason,
         )
-        Delivery.objects.filter(id=delivery.id).update(
+        delivery_update(
+            delivery.id,
             status=DeliveryStatus.RETRYING,
             last_error=error.reason,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             lease_until=None,
+            lease_owner="",
         )
         return delay
     why = f"gave up after {attempts} attempts: {error.reason}" if error.transient else error.reason
+    _fail(delivery, why)
+    return None
+
+
+def _fail(delivery: Delivery, why: str) -> None:
     log.error("delivery %s to %s failed: %s", delivery.id, delivery.destination, why)
     with transaction.atomic():
-        Delivery.objects.filter(id=delivery.id).update(
-            status=DeliveryStatus.FAILED, last_error=why, lease_until=None
+        delivery_update(
+            delivery.id,
+            status=DeliveryStatus.FAILED,
+            last_error=why,
+            lease_until=None,
+            lease_owner="",
         )
         capture_move(
             delivery.capture_id,
@@ -156,7 +209,6 @@ def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
             target=CaptureStatus.FAILED,
             reason=f"delivery to {delivery.destination} failed: {why}",
         )
-    return None
 
 
 def capture_delivery_retry(*, capture_id: UUID | str) -> list[int]:
@@ -168,7 +220,12 @@ def capture_delivery_retry(*, capture_id: UUID | str) -> list[int]:
         if not moved:
             return []
         Delivery.objects.filter(capture_id=capture_id, status=DeliveryStatus.FAILED).update(
-            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None, lease_until=None
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            lease_until=None,
+            lease_owner="",
+            updated_at=timezone.now(),
         )
     return list(
         Delivery.objects.filter(capture_id=capture_id, status__in=OPEN).values_list("id", flat=True)

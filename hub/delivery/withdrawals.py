@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 from uuid import UUID
 
 import pydicom
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from pydicom.uid import generate_uid
 
 from encapsulate import RejectionReason, build_rejection_note, write_atomically
 from hub.audit.services import audit_record
-from hub.captures.models import Capture
+from hub.captures.models import Capture, CaptureStatus
 from hub.captures.storage import data_path, instance_directory
 from hub.delivery.destinations import StowSender, configured_destinations, destination_sender
 from hub.delivery.errors import DeliveryError
@@ -86,18 +87,31 @@ def capture_withdrawals_plan(*, capture: Capture, reason: RejectionReason) -> No
 
 
 def capture_withdrawals_run(*, capture_id: UUID | str) -> float | None:
-    """Withdraws what is pending for the capture; returns seconds until a retry, if any."""
-    pending = list(
+    """Withdraws what is due for the capture; returns seconds until a retry, if any.
+
+    Each group is claimed first (a lease on its rows), so two runs never send
+    one note at once; a transient failure sets when it is due again, and the
+    resume sweep runs it then (`withdrawals_due`).
+    """
+    now = timezone.now()
+    due = (
         Withdrawal.objects.filter(capture_id=capture_id, status=WithdrawalStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
     )
     groups: dict[str, list[Withdrawal]] = defaultdict(list)
-    for withdrawal in pending:
+    for withdrawal in due:
         groups[withdrawal.note_sop_instance_uid].append(withdrawal)
     retry_in: float | None = None
     policy = delivery_retry_policy()
     for group in groups.values():
         ids = [w.id for w in group]
-        Withdrawal.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
+        claimed = due.filter(id__in=ids).update(
+            attempts=F("attempts") + 1,
+            lease_until=now + timedelta(seconds=settings.HUB_STEP_LEASE_SECONDS),
+        )
+        if claimed != len(ids):
+            continue  # another run holds (part of) it
         attempts = group[0].attempts + 1
         try:
             _withdraw(group)
@@ -105,17 +119,21 @@ def capture_withdrawals_run(*, capture_id: UUID | str) -> float | None:
             transient = isinstance(error, DeliveryError) and error.transient
             reason = error.reason if isinstance(error, DeliveryError) else str(error)
             if transient and not policy.exhausted(attempts):
-                Withdrawal.objects.filter(id__in=ids).update(last_error=reason)
                 retry_in = policy.delay(attempts)
+                Withdrawal.objects.filter(id__in=ids).update(
+                    last_error=reason,
+                    lease_until=None,
+                    next_attempt_at=timezone.now() + timedelta(seconds=retry_in),
+                )
                 continue
             log.error("withdrawal for capture %s failed: %s", capture_id, reason)
             Withdrawal.objects.filter(id__in=ids).update(
-                status=WithdrawalStatus.FAILED, last_error=reason
+                status=WithdrawalStatus.FAILED, last_error=reason, lease_until=None
             )
             audit_record(capture_id=capture_id, action="withdrawal-failed", note=reason)
             continue
         Withdrawal.objects.filter(id__in=ids).update(
-            status=WithdrawalStatus.DONE, done_at=timezone.now(), last_error=""
+            status=WithdrawalStatus.DONE, done_at=timezone.now(), last_error="", lease_until=None
         )
         audit_record(
             capture_id=capture_id,
@@ -126,3 +144,19 @@ def capture_withdrawals_run(*, capture_id: UUID | str) -> float | None:
         for withdrawal in group:
             data_path(withdrawal.path).unlink(missing_ok=True)
     return retry_in
+
+
+def withdrawals_due() -> list[str]:
+    """Captures, archived again after a correction, with a withdrawal due now."""
+    now = timezone.now()
+    return [
+        str(capture_id)
+        for capture_id in Withdrawal.objects.filter(
+            status=WithdrawalStatus.PENDING, capture__status=CaptureStatus.ARCHIVED
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by()
+        .values_list("capture_id", flat=True)
+        .distinct()
+    ]

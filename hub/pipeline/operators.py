@@ -30,11 +30,11 @@ from hub.matching.reconcile import (
     locked_capture,
     validated_context,
 )
-from hub.pipeline.tasks import match_capture, retry_capture_delivery
+from hub.pipeline.tasks import match_capture, retry_capture_delivery, send
 
 
 def _match_once_committed(capture_id: UUID | str) -> None:
-    transaction.on_commit(lambda: match_capture.delay(str(capture_id)))
+    transaction.on_commit(lambda: send(match_capture, str(capture_id)))
 
 
 def capture_reassign_and_match(

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from hub.captures.receive import Received, Upload, capture_receive
-from hub.pipeline.tasks import inspect_capture
+from hub.pipeline.tasks import inspect_capture, send
 
 
 def capture_submit(
@@ -33,5 +33,5 @@ def capture_submit(
     )
     if received.created:
         capture_id = str(received.capture.id)
-        transaction.on_commit(lambda: inspect_capture.delay(capture_id))
+        transaction.on_commit(lambda: send(inspect_capture, capture_id))
     return received

@@ -25,7 +25,7 @@ from encapsulate import (
 from hub.captures.leases import capture_claim, capture_release
 from hub.captures.models import Capture, CaptureStatus, DicomInstance
 from hub.captures.originals import delivers, original_keep
-from hub.captures.states import capture_move
+from hub.captures.states import NEXT_STEP, capture_move
 from hub.captures.storage import data_path, file_sha256, instance_directory
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ def capture_inspect(*, capture_id: UUID | str) -> bool:
         info = inspect_media(data_path(capture.original_path))
     except MediaError as error:
         return _rejected(capture, CaptureStatus.RECEIVED, "inspection", error.reason)
-    except BaseException:
-        capture_release(capture)
+    except BaseException as error:
+        capture_release(capture, error)
         raise
     return capture_move(
         capture.id,
@@ -99,8 +99,8 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
             original_keep(capture)
     except EncapsulateError as error:
         return _rejected(capture, CaptureStatus.MATCHED, "encapsulation", error.reason)
-    except BaseException:
-        capture_release(capture)
+    except BaseException as error:
+        capture_release(capture, error)
         raise
     with transaction.atomic():
         for instance in written:
@@ -119,3 +119,19 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
         return capture_move(
             capture.id, source=CaptureStatus.MATCHED, target=CaptureStatus.ENCAPSULATED
         )
+
+
+def capture_step_retry(*, capture_id: UUID | str) -> str | None:
+    """An operator's retry of a capture that failed at a step before delivery:
+    back to that step's input state with fresh tries; the step's name, or None
+    (a failed delivery is retried by `capture_delivery_retry`)."""
+    capture = Capture.objects.get(id=capture_id)
+    if capture.status != CaptureStatus.FAILED or capture.failed_from not in NEXT_STEP:
+        return None
+    source = CaptureStatus(capture.failed_from)
+    if source == CaptureStatus.DELIVERING:
+        return None
+    moved = capture_move(
+        capture.id, source=CaptureStatus.FAILED, target=source, reason="", failed_from=""
+    )
+    return NEXT_STEP[source] if moved else None

@@ -90,3 +90,37 @@ def test_backoff_grows_and_is_bounded(settings) -> None:
     assert 8 <= delivery_retry_policy().delay(1) <= 12
     assert 16 <= delivery_retry_policy().delay(2) <= 24
     assert delivery_retry_policy().delay(30) <= 120
+
+
+def test_every_write_to_a_delivery_moves_its_updated_at(tmp_path: Path, nowhere: str) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    capture = encapsulated(tmp_path)
+    (delivery_id,) = capture_deliveries_start(capture_id=capture.id)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Delivery.objects.filter(id=delivery_id).update(updated_at=long_ago)
+
+    assert delivery_attempt(delivery_id=delivery_id).retry_in is not None
+
+    delivery = Delivery.objects.get(id=delivery_id)
+    assert delivery.status == DeliveryStatus.RETRYING
+    assert delivery.updated_at > long_ago
+    assert delivery.next_attempt_at is not None and delivery.next_attempt_at > delivery.updated_at
+
+
+def test_a_delivery_whose_tries_were_all_killed_fails_instead_of_looping(
+    tmp_path: Path, nowhere: str
+) -> None:
+    capture = encapsulated(tmp_path)
+    (delivery_id,) = capture_deliveries_start(capture_id=capture.id)
+    # Three tries, each claimed and then lost with its worker (nothing recorded).
+    Delivery.objects.filter(id=delivery_id).update(attempts=3, last_error="")
+
+    assert delivery_attempt(delivery_id=delivery_id).retry_in is None
+
+    capture.refresh_from_db()
+    assert capture.deliveries.get().status == DeliveryStatus.FAILED
+    assert capture.status == CaptureStatus.FAILED
+    assert "killed or ran out of time" in capture.reason

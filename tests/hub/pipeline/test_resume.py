@@ -1,0 +1,108 @@
+"""The sweep: due retries sent from the database, lost work found, nothing sent twice in a row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from hub.captures.models import Capture, CaptureStatus
+from hub.delivery.models import Delivery, DeliveryStatus, Withdrawal
+from hub.pipeline.resume import stalled_sent, stalled_work
+from tests.hub.factories import received_capture
+
+pytestmark = pytest.mark.django_db
+
+S = CaptureStatus
+
+
+def _delivering(tmp_path: Path, name: str) -> Capture:
+    capture = received_capture(tmp_path / name, patient_id=name)
+    Capture.objects.filter(id=capture.id).update(status=S.DELIVERING)
+    return capture
+
+
+def test_a_retry_is_sent_when_it_falls_due_and_not_before(tmp_path: Path, settings) -> None:
+    settings.HUB_RESUME_INTERVAL_SECONDS = 600
+    now = timezone.now()
+    capture = _delivering(tmp_path, "A")
+    due = Delivery.objects.create(
+        capture=capture, destination="archive", status=DeliveryStatus.RETRYING
+    )
+    later = Delivery.objects.create(
+        capture=capture, destination="mhd", status=DeliveryStatus.RETRYING
+    )
+    Delivery.objects.filter(id=due.id).update(
+        next_attempt_at=now - timedelta(seconds=1), updated_at=now - timedelta(seconds=30)
+    )
+    Delivery.objects.filter(id=later.id).update(
+        next_attempt_at=now + timedelta(seconds=30), updated_at=now - timedelta(seconds=30)
+    )
+
+    first = stalled_work()
+    stalled_sent(first)
+    second = stalled_work()
+
+    assert first.deliveries == [due.id]
+    assert second.deliveries == []  # sent once; the quiet interval guards a second send
+    assert Delivery.objects.get(id=due.id).updated_at > now
+
+
+def test_a_lease_that_ran_out_is_resumed_at_once_and_a_quiet_capture_after_the_interval(
+    tmp_path: Path, settings
+) -> None:
+    settings.HUB_RESUME_INTERVAL_SECONDS = 60
+    now = timezone.now()
+    dead = received_capture(tmp_path / "dead", patient_id="dead")
+    fresh = received_capture(tmp_path / "fresh", patient_id="fresh")
+    lost = received_capture(tmp_path / "lost", patient_id="lost")
+    Capture.objects.filter(id=dead.id).update(
+        lease_until=now - timedelta(seconds=1), updated_at=now - timedelta(seconds=20)
+    )
+    Capture.objects.filter(id=lost.id).update(updated_at=now - timedelta(minutes=5))
+
+    steps = sorted(stalled_work().steps)
+
+    assert steps == sorted([("inspect", str(dead.id)), ("inspect", str(lost.id))])
+    assert str(fresh.id) not in {capture_id for _, capture_id in steps}
+
+
+def test_an_emr_notice_whose_message_was_lost_is_sent_by_the_sweep(
+    tmp_path: Path, settings
+) -> None:
+    now = timezone.now()
+    capture = received_capture(tmp_path)
+    Capture.objects.filter(id=capture.id).update(
+        status=S.ARCHIVED,
+        emr_notice_due_at=now - timedelta(seconds=1),
+        updated_at=now - timedelta(seconds=2),
+    )
+    done = received_capture(tmp_path / "done", patient_id="done")
+    Capture.objects.filter(id=done.id).update(status=S.ARCHIVED, emr_notice_due_at=None)
+
+    assert stalled_work().notices == [str(capture.id)]
+
+
+def test_a_withdrawal_due_after_the_corrected_copy_is_archived_is_sent_by_the_sweep(
+    tmp_path: Path,
+) -> None:
+    capture = received_capture(tmp_path)
+    Withdrawal.objects.create(
+        capture=capture,
+        sop_instance_uid="1.2.3.4",
+        sop_class_uid="1.2.840.10008.5.1.4.1.1.77.1.4",
+        study_instance_uid="1.2.3",
+        path="dicom/x.dcm",
+        reason="PATIENT_SAFETY",
+        note_series_instance_uid="1.2.3.5",
+        note_sop_instance_uid="1.2.3.6",
+    )
+    assert stalled_work().withdrawals == []  # not archived again yet
+
+    Capture.objects.filter(id=capture.id).update(status=S.ARCHIVED)
+    assert stalled_work().withdrawals == [str(capture.id)]
+
+    Withdrawal.objects.update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    assert stalled_work().withdrawals == []
