@@ -16,6 +16,7 @@ from encapsulate.context.capture import (
     Order,
     Patient,
     Specialty,
+    StudyFacts,
 )
 from encapsulate.context.parse import context_to_json, parse_context
 
@@ -52,6 +53,7 @@ __all__ = [
     "Producer",
     "RejectionReason",
     "Specialty",
+    "StudyFacts",
     "UnsupportedMediaError",
     "WrittenInstance",
     "XdsPolicy",

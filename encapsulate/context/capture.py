@@ -90,6 +90,22 @@ class Device:
 
 
 @dataclass(frozen=True)
+class StudyFacts:
+    """What the hub decided for the study a capture joins (PS3.3 C.7.2.1).
+
+    Every instance of one study carries the same Study Date, Time and
+    Description and one Timezone Offset From UTC, whatever its own acquisition
+    time: ``started_at`` (timezone-aware) gives the date, time and zone, and
+    ``description`` (None: none) the Study Description. ``series_number`` is
+    this capture's series within the study (Series Number, C.7.3.1).
+    """
+
+    started_at: datetime
+    description: str | None = None
+    series_number: int | None = None
+
+
+@dataclass(frozen=True)
 class CaptureContext:
     """What ties a capture to a patient; ``patient`` may be missing only when
     ``device`` says where the capture came from (the hub must match it before
@@ -109,3 +125,5 @@ class CaptureContext:
     # The patient agreed to the photograph being taken and kept (the hub's
     # record of it; DICOM has no attribute for it). None: not recorded.
     consent: bool | None = None
+    # Set by the hub's match step; without it each instance describes its study itself.
+    study: StudyFacts | None = None

@@ -21,6 +21,7 @@ from encapsulate.context.capture import (
     Order,
     Patient,
     Specialty,
+    StudyFacts,
 )
 from encapsulate.dicom.enums import ImageLaterality
 from encapsulate.errors import ContextError
@@ -214,6 +215,27 @@ def _body_site(data: object) -> BodySite | None:
     )
 
 
+# Series Number is IS (PS3.5 6.2): at most 2^31 - 1.
+_SERIES_MAX = 2**31 - 1
+
+
+def _study(data: object) -> StudyFacts | None:
+    if data is None:
+        return None
+    path = "context.study"
+    obj = _object(path, data, ("started_at", "description", "series_number"))
+    number = obj.get("series_number")
+    if number is not None and (
+        isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= _SERIES_MAX
+    ):
+        raise ContextError(f"{path}.series_number must be a whole number from 1 to {_SERIES_MAX}")
+    return StudyFacts(
+        started_at=_required(obj, path, "started_at", _aware_datetime),
+        description=_optional(obj, path, "description", check_lo),
+        series_number=number,
+    )
+
+
 _TOP_LEVEL = (
     "patient",
     "order",
@@ -227,6 +249,7 @@ _TOP_LEVEL = (
     "description",
     "device",
     "consent",
+    "study",
 )
 
 
@@ -253,6 +276,7 @@ def parse_context(data: object) -> CaptureContext:
         department=_optional(obj, "context", "department", check_lo),
         captured_at=_optional(obj, "context", "captured_at", _aware_datetime),
         description=_optional(obj, "context", "description", check_lo),
+        study=_study(obj.get("study")),
     )
 
 
@@ -295,5 +319,12 @@ def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
             "station_aet": ctx.device.station_aet,
             "station_name": ctx.device.station_name,
             "modality": ctx.device.modality,
+        },
+        "study": None
+        if ctx.study is None
+        else {
+            "started_at": ctx.study.started_at.isoformat(),
+            "description": ctx.study.description,
+            "series_number": ctx.study.series_number,
         },
     }

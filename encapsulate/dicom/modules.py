@@ -8,7 +8,7 @@ document data.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -67,6 +67,27 @@ def lossy_image_compression(lossy: bool | None) -> str:
     return LossyImageCompression.LOSSY if lossy else LossyImageCompression.NOT_LOSSY
 
 
+def study_zone(context: CaptureContext) -> tzinfo | None:
+    """The one UTC offset of the capture's study: the hub's study facts, else the
+    context's clock (a phone's video clock is UTC; its owner's is the context's)."""
+    if context.study is not None:
+        return context.study.started_at.tzinfo
+    if context.captured_at is not None:
+        return context.captured_at.tzinfo
+    return None
+
+
+def capture_moment(context: CaptureContext, from_media: datetime | None) -> datetime | None:
+    """When the capture was taken (the media's clock, else the context's), in the
+    study's zone, so that every time the instance writes shares its Timezone
+    Offset From UTC (PS3.3 C.12.1.1.8). A time without offset is kept as local."""
+    moment = from_media or context.captured_at
+    zone = study_zone(context)
+    if moment is not None and zone is not None and moment.utcoffset() is not None:
+        return moment.astimezone(zone)
+    return moment
+
+
 def new_dataset(sop_class_uid: str, identity: InstanceIdentity, transfer_syntax: str) -> Dataset:
     """A dataset with its File Meta Information (PS3.10 7.1) and SOP identity."""
     meta = FileMetaDataset()
@@ -118,7 +139,12 @@ def add_sop_common(
     """SOP Common (C.12.1): character set, time zone, the hub as contributing equipment."""
     if needs_unicode(*_context_texts(context), *extra_texts):
         ds.SpecificCharacterSet = "ISO_IR 192"
-    if acquired is not None and acquired.utcoffset() is not None:
+    zone = study_zone(context)
+    reference = context.study.started_at if context.study is not None else acquired
+    if zone is not None and reference is not None:
+        offset = reference.replace(tzinfo=zone) if reference.utcoffset() is None else reference
+        ds.TimezoneOffsetFromUTC = offset.astimezone(zone).strftime("%z")
+    elif acquired is not None and acquired.utcoffset() is not None:
         ds.TimezoneOffsetFromUTC = acquired.strftime("%z")
     contributor = Dataset()
     contributor.PurposeOfReferenceCodeSequence = Sequence([code_item(*PROCESSING_EQUIPMENT)])
@@ -187,13 +213,19 @@ def add_study(
 ) -> None:
     """General Study (C.7.2.1) and Patient Study (C.7.2.2).
 
-    No order means encounter-based imaging (IHE EBIW): the accession number
-    stays empty and the encounter goes in Admission ID with its issuer.
+    Study Date, Time and Description are the study's (``context.study``, the
+    same on every instance of it), else this capture's. No order means
+    encounter-based imaging (IHE EBIW): the accession number stays empty and
+    the encounter goes in Admission ID with its issuer.
     """
-    order, encounter = context.order, context.encounter
+    order, encounter, study = context.order, context.encounter, context.study
     ds.StudyInstanceUID = identity.study_instance_uid
-    ds.StudyDate = da(acquired)
-    ds.StudyTime = tm(acquired)
+    started = acquired
+    if study is not None:
+        zone = study_zone(context)
+        started = study.started_at.astimezone(zone) if zone else study.started_at
+    ds.StudyDate = da(started)
+    ds.StudyTime = tm(started)
     ds.ReferringPhysicianName = ""
     ds.StudyID = ""
     ds.AccessionNumber = (order.accession_number or "") if order else ""
@@ -201,8 +233,9 @@ def add_study(
         ds.IssuerOfAccessionNumberSequence = issuer_sequence(
             order.issuer, producer.issuer_oid(order.issuer)
         )
-    if context.description:
-        ds.StudyDescription = context.description
+    description = study.description if study is not None else context.description
+    if description:
+        ds.StudyDescription = description
     if encounter is not None:
         ds.AdmissionID = encounter.id
         if encounter.issuer:
@@ -226,7 +259,10 @@ def add_series(
     order = context.order
     ds.Modality = modality
     ds.SeriesInstanceUID = identity.series_instance_uid
-    ds.SeriesNumber = identity.series_number
+    study = context.study
+    ds.SeriesNumber = (
+        study.series_number if study and study.series_number else identity.series_number
+    )
     if context.description:
         ds.SeriesDescription = context.description
     if context.operator:

@@ -17,6 +17,7 @@ from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.enums import ConversionType, YesNo
 from encapsulate.dicom.modules import (
     add_common_modules,
+    capture_moment,
     da,
     dt,
     new_dataset,
@@ -39,7 +40,7 @@ def build_encapsulated_pdf(
     producer: Producer,
 ) -> Dataset:
     """An Encapsulated PDF dataset (PS3.3 A.45.1), with file meta, holding ``document.data``."""
-    acquired = context.captured_at
+    acquired = capture_moment(context, None)
     ds = new_dataset(ENCAPSULATED_PDF.sop_class_uid, identity, ExplicitVRLittleEndian)
     # Encapsulated Document Series (C.24.1); the shared General Series helper
     # sets the same attributes plus the order's Request Attributes.
@@ -54,6 +55,9 @@ def build_encapsulated_pdf(
         make=None,
         model=None,
     )
+    # The Encapsulated Document Series module has no Operators' Name.
+    if "OperatorsName" in ds:
+        del ds.OperatorsName
 
     # SC Equipment (C.8.6.1)
     ds.ConversionType = CONVERSION_TYPE

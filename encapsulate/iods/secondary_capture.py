@@ -25,6 +25,7 @@ from encapsulate.dicom.enums import (
 )
 from encapsulate.dicom.modules import (
     add_common_modules,
+    capture_moment,
     da,
     lossy_image_compression,
     tm,
@@ -55,7 +56,7 @@ def build_secondary_capture(
     pixels = raster.pixels
     colour = pixels.ndim == 3
     bits = 16 if pixels.dtype.itemsize == 2 else 8
-    acquired = raster.info.captured_at or context.captured_at
+    acquired = capture_moment(context, raster.info.captured_at)
     site = resolve_site(context.body_site)
     ds = SCImage(
         pixel_array=pixels,

@@ -29,6 +29,7 @@ from encapsulate.dicom.enums import (
 from encapsulate.dicom.modules import (
     add_anatomic_region,
     add_common_modules,
+    capture_moment,
     da,
     dt,
     new_dataset,
@@ -139,7 +140,7 @@ def _compression(ds: Dataset, stream: VideoProbe, source: VideoProbe, derived: b
 
 
 def _acquired(source: VideoProbe, context: CaptureContext) -> datetime | None:
-    return source.captured_at or context.captured_at
+    return capture_moment(context, source.captured_at)
 
 
 def build_video_dataset(

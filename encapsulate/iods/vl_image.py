@@ -27,6 +27,7 @@ from encapsulate.dicom.enums import (
 )
 from encapsulate.dicom.modules import (
     add_common_modules,
+    capture_moment,
     da,
     dt,
     lossy_image_compression,
@@ -95,7 +96,7 @@ def build_photo_image(
 
     Raises ``ContextError`` when the body site needs a side it was not given.
     """
-    acquired = info.captured_at or context.captured_at
+    acquired = capture_moment(context, info.captured_at)
     site = resolve_site(context.body_site)
     if iod in OPHTHALMIC:
         site = ophthalmic_site(site)

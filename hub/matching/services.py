@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as fixed_zone
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from encapsulate import CaptureContext, context_to_json, parse_context
+from encapsulate import CaptureContext, StudyFacts, context_to_json, parse_context
 from hub.audit.services import audit_record
 from hub.captures.leases import capture_claim
 from hub.captures.models import Capture, CaptureStatus
@@ -48,16 +51,78 @@ def study_key(context: CaptureContext) -> str | None:
     return None
 
 
-def assign_study(context: CaptureContext, *, minted: str) -> str:
-    """The Study Instance UID this capture joins; the order's own UID wins."""
+def study_start(moment: datetime, context: CaptureContext) -> datetime:
+    """When a study starts, in its one UTC offset: the capture's own, unless the
+    media's clock is UTC (a phone's video), where the context's offset is the
+    owner's (PS3.3 C.12.1.1.8)."""
+    if moment.utcoffset() == timedelta(0) and context.captured_at is not None:
+        return moment.astimezone(context.captured_at.tzinfo)
+    return moment
+
+
+def _stored_start(assignment: StudyAssignment) -> datetime | None:
+    if assignment.started_at is None or assignment.utc_offset_minutes is None:
+        return None
+    zone = fixed_zone(timedelta(minutes=assignment.utc_offset_minutes))
+    return assignment.started_at.astimezone(zone)
+
+
+def assign_study(
+    context: CaptureContext,
+    *,
+    minted: str,
+    started: datetime,
+    series_number: int | None = None,
+) -> tuple[str, StudyFacts]:
+    """The Study Instance UID this capture joins (the order's own UID wins), and the
+    study's attributes: the first capture's time and description, the same for
+    every instance of the study, and this capture's series number in it.
+
+    ``series_number`` is the one the capture already has in this study (a match
+    run again); otherwise the study's next one is taken.
+    """
     ordered_uid = context.order.study_instance_uid if context.order else None
+    start = study_start(started, context)
     key = study_key(context)
     if key is None:
-        return ordered_uid or minted
+        return ordered_uid or minted, StudyFacts(start, context.description, series_number or 1)
+    offset = start.utcoffset()
+    facts = {
+        "started_at": start,
+        "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
+        "description": context.description or "",
+    }
     assignment, _ = StudyAssignment.objects.get_or_create(
-        key=key[:512], defaults={"study_instance_uid": ordered_uid or minted}
+        key=key[:512], defaults={"study_instance_uid": ordered_uid or minted, **facts}
     )
-    return assignment.study_instance_uid
+    if assignment.started_at is None:
+        # Assigned before studies kept their attributes: the first capture since sets them.
+        StudyAssignment.objects.filter(pk=assignment.pk, started_at=None).update(**facts)
+    if series_number is None:
+        StudyAssignment.objects.filter(pk=assignment.pk).update(series_count=F("series_count") + 1)
+    assignment.refresh_from_db()
+    study = StudyFacts(
+        started_at=_stored_start(assignment) or start,
+        description=assignment.description or None,
+        series_number=series_number or assignment.series_count,
+    )
+    return assignment.study_instance_uid, study
+
+
+def _assigned_uid(context: CaptureContext) -> str | None:
+    key = study_key(context)
+    if key is None:
+        return None
+    return (
+        StudyAssignment.objects.filter(key=key[:512])
+        .values_list("study_instance_uid", flat=True)
+        .first()
+    )
+
+
+def _without_study(context_json: dict) -> dict:
+    # The study's attributes are the hub's, not a change the EMR made.
+    return {key: value for key, value in context_json.items() if key != "study"}
 
 
 def resolve(context: CaptureContext, *, captured_at: datetime) -> Resolution:
@@ -146,7 +211,15 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
             return MatchResult(moved=False)
         resolved = resolution.context
         assert resolved is not None
-        study_uid = assign_study(resolved, minted=capture.study_instance_uid)
+        # A capture matched again into the study it was in keeps its series number.
+        kept = sent.study.series_number if sent.study is not None else None
+        study_uid, study = assign_study(
+            resolved,
+            minted=capture.study_instance_uid,
+            started=captured_at(capture, sent),
+            series_number=kept if capture.study_instance_uid == _assigned_uid(resolved) else None,
+        )
+        resolved = dataclasses.replace(resolved, study=study)
         after = context_to_json(resolved)
         moved = capture_move(
             capture.id,
@@ -157,7 +230,7 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
             study_instance_uid=study_uid,
             match_report=resolution.report(sent),
         )
-        if after != capture.context:
+        if _without_study(after) != _without_study(capture.context):
             audit_record(
                 capture_id=capture.id,
                 action="context-resolved",
