@@ -6,13 +6,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from capture_api.context_input import text_fault
 from capture_api.errors import ApiProblem, ErrorEnvelope
+from capture_api.permissions import MayLookUpPatients
 from hub.emr.client import FhirError, FhirUnavailable
 from hub.matching.lookups import (
     LookupUnavailable,
@@ -63,40 +66,52 @@ def _answer(look_up: Callable[[], Any]) -> Response:
     return Response({"lookup": "fhir", "results": results})
 
 
-class PatientSearch(ErrorEnvelope, APIView):
-    error_statuses = {"GET": (400, *LOOKUP_ERRORS)}
-
-    @extend_schema(
-        parameters=[OpenApiParameter("identifier", str, required=True, description="the MRN")],
-        responses={200: LOOKUP_ANSWER},
+class IdentifierSerializer(serializers.Serializer):
+    identifier = serializers.CharField(
+        max_length=64, help_text="the patient's MRN, exactly as on the wristband"
     )
-    def get(self, request: Request) -> Response:
-        """Active patients by wristband MRN; 404 `patient_not_found` when there is none."""
-        identifier = request.query_params.get("identifier", "").strip()
-        if not identifier:
-            raise ApiProblem(
-                "give the patient's MRN: ?identifier=...",
-                status=status.HTTP_400_BAD_REQUEST,
-                code="invalid_request",
-                field="identifier",
-            )
+
+    def validate_identifier(self, value: str) -> str:
+        if text_fault(value):
+            raise serializers.ValidationError("the identifier holds a control character")
+        return value
+
+
+def _identifier(request: Request) -> str:
+    form = IdentifierSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    return form.validated_data["identifier"]
+
+
+class LookupView(ErrorEnvelope, APIView):
+    """A look-up by MRN, sent in the POST body so that no URL or access log holds it."""
+
+    permission_classes = [MayLookUpPatients]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "lookup"
+    error_statuses = {"POST": (400, 401, 403, 415, 429, *LOOKUP_ERRORS[1:])}
+
+
+class PatientSearch(LookupView):
+    @extend_schema(request=IdentifierSerializer, responses={200: LOOKUP_ANSWER})
+    def post(self, request: Request) -> Response:
+        """Active patients by wristband MRN: name, birth date and sex, to confirm who it is."""
+        identifier = _identifier(request)
         # An empty list is "no such patient": None, as the other look-ups say it.
         return _answer(lambda: [asdict(p) for p in patients_find(identifier=identifier)] or None)
 
 
-class PatientOrders(ErrorEnvelope, APIView):
-    error_statuses = {"GET": LOOKUP_ERRORS}
-
-    @extend_schema(responses={200: LOOKUP_ANSWER})
-    def get(self, request: Request, identifier: str) -> Response:
+class PatientOrders(LookupView):
+    @extend_schema(request=IdentifierSerializer, responses={200: LOOKUP_ANSWER})
+    def post(self, request: Request) -> Response:
         """The patient's open orders (ServiceRequest, status active)."""
+        identifier = _identifier(request)
         return _answer(lambda: patient_orders(identifier=identifier))
 
 
-class PatientEncounters(ErrorEnvelope, APIView):
-    error_statuses = {"GET": LOOKUP_ERRORS}
-
-    @extend_schema(responses={200: LOOKUP_ANSWER})
-    def get(self, request: Request, identifier: str) -> Response:
+class PatientEncounters(LookupView):
+    @extend_schema(request=IdentifierSerializer, responses={200: LOOKUP_ANSWER})
+    def post(self, request: Request) -> Response:
         """The patient's current encounters (Encounter, status in-progress)."""
+        identifier = _identifier(request)
         return _answer(lambda: patient_encounters(identifier=identifier))

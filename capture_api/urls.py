@@ -1,24 +1,24 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from capture_api import lookups, views
+from capture_api import auth, lookups, views
 
 urlpatterns = [
-    path("api/v1/auth/token", views.TokenObtain.as_view(), name="auth-token"),
+    path("api/v1/auth/token", auth.TokenObtain.as_view(), name="auth-token"),
+    path("api/v1/auth/tokens", auth.TokenList.as_view(), name="auth-tokens"),
+    path(
+        "api/v1/auth/tokens/<str:token_key>", auth.TokenRevoke.as_view(), name="auth-token-revoke"
+    ),
+    path("api/v1/devices/enroll", auth.DeviceEnroll.as_view(), name="device-enroll"),
     path("api/v1/captures", views.CaptureListCreate.as_view(), name="capture-list"),
     # Any string: a malformed id is a 404 in the error envelope, not Django's HTML page.
     path("api/v1/captures/<str:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
     path("api/v1/", include("capture_api.tus.urls")),
-    path("api/v1/patients", lookups.PatientSearch.as_view(), name="patient-search"),
+    # The identifier travels in the POST body, never in a URL an access log keeps.
+    path("api/v1/patients/search", lookups.PatientSearch.as_view(), name="patient-search"),
+    path("api/v1/patients/orders", lookups.PatientOrders.as_view(), name="patient-orders"),
     path(
-        "api/v1/patients/<str:identifier>/orders",
-        lookups.PatientOrders.as_view(),
-        name="patient-orders",
-    ),
-    path(
-        "api/v1/patients/<str:identifier>/encounters",
-        lookups.PatientEncounters.as_view(),
-        name="patient-encounters",
+        "api/v1/patients/encounters", lookups.PatientEncounters.as_view(), name="patient-encounters"
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -117,13 +116,3 @@ class CaptureDetail(ErrorEnvelope, generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[Capture]:
         return visible_captures(self.request)
-
-
-class TokenObtain(ErrorEnvelope, ObtainAuthToken):
-    """A user's API token for their user name and password."""
-
-    error_statuses = {"POST": (400,)}
-
-    @extend_schema(responses={200: inline_serializer("Token", {"token": serializers.CharField()})})
-    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().post(request, *args, **kwargs)

@@ -6,6 +6,7 @@ embedded defaults: SQLite and a serverless Celery broker under HUB_DATA_DIR.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,7 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "hub.accounts",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -134,7 +138,7 @@ HUB_UPLOAD_EXPIRY_SECONDS = env_int("HUB_UPLOAD_EXPIRY_SECONDS", 24 * 3600, mini
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -302,6 +306,42 @@ HUB_VIEWER_URL = env_url("HUB_VIEWER_URL")
 
 # How the hub names itself in the objects it makes (Contributing Equipment).
 HUB_STATION_NAME = env_str("HUB_STATION_NAME", "CAPTUREHUB")
+
+# Identity and access (hub.accounts, capture_api.auth; docs/security.md).
+# API tokens expire: a person's sign-in after HUB_TOKEN_TTL_HOURS, an enrolled
+# device's after HUB_DEVICE_TOKEN_TTL_DAYS; keys are stored as SHA-512 digests.
+KNOX_TOKEN_MODEL = "accounts.HubToken"
+HUB_TOKEN_TTL_HOURS = env_int("HUB_TOKEN_TTL_HOURS", 12, minimum=1)
+HUB_DEVICE_TOKEN_TTL_DAYS = env_int("HUB_DEVICE_TOKEN_TTL_DAYS", 90, minimum=1)
+REST_KNOX = {"TOKEN_MODEL": KNOX_TOKEN_MODEL, "AUTO_REFRESH": False}
+# knox's own migrations make its unswapped table, which nothing would use or flush.
+MIGRATION_MODULES = {"knox": None}
+# A device's one-time enrollment code is valid this long.
+HUB_ENROLLMENT_CODE_MINUTES = env_int("HUB_ENROLLMENT_CODE_MINUTES", 10, minimum=1)
+# Sign-in lockout (django-axes): this many failures of one user name lock it
+# out of the token endpoint and the admin for HUB_LOGIN_LOCKOUT_MINUTES, the
+# right password included.
+HUB_LOGIN_FAILURE_LIMIT = env_int("HUB_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+HUB_LOGIN_LOCKOUT_MINUTES = env_int("HUB_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = HUB_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=HUB_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Per address, the sign-in throttle below limits the rate instead: a lockout by
+# address would lock a whole ward out behind one NAT.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "hub.accounts.sign_in.lockout_response"
+# Request rates (DRF throttles, per user, or per address before sign-in): 429 with Retry-After.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "sign-in": env_str("HUB_SIGN_IN_RATE", "30/min"),
+    "enroll": env_str("HUB_ENROLL_RATE", "10/min"),
+    "lookup": env_str("HUB_LOOKUP_RATE", "120/min"),
+}
 
 LOGGING = {
     "version": 1,

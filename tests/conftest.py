@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
+from hub.accounts.tokens import token_issue
 from hub.captures.models import Capture
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
 from tests.integration.worker import CeleryWorker
@@ -22,11 +23,18 @@ from tests.peers.orthanc import OrthancPeer
 
 def api_client_for(username: str, role: Role) -> APIClient:
     user = user_create_or_update(username=username, role=role)
-    token, _ = Token.objects.get_or_create(user=user)
+    _, key = token_issue(user=user, name="tests")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     client.user = user  # type: ignore[attr-defined]
+    client.token = key  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture(autouse=True)
+def _request_rates_reset() -> None:
+    """DRF's throttles count in the cache: each test starts with nothing counted."""
+    cache.clear()
 
 
 @pytest.fixture

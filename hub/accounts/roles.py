@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 class Role(StrEnum):
     CAPTURER = "capturer"  # takes captures and sees their own
+    DEVICE = "device"  # an enrolled device: uploads and reads its own captures, nothing else
     OPERATOR = "operator"  # imaging IT: sees every capture, reconciles, retries
     ADMIN = "admin"  # everything, including users and settings in the admin
 
@@ -40,3 +41,13 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
 
 def user_sees_all_captures(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user_roles(user) & {Role.OPERATOR, Role.ADMIN})
+
+
+def user_is_device(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """An enrolled device's user (never a superuser): it may only upload and read its own."""
+    return user.is_authenticated and not user.is_superuser and Role.DEVICE in user_roles(user)
+
+
+def user_may_look_up_patients(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """People who photograph patients (and their overseers) confirm identities; devices not."""
+    return bool(user_roles(user) & {Role.CAPTURER, Role.OPERATOR, Role.ADMIN})

@@ -26,7 +26,8 @@ def user_create_or_update(
     if password is not None:
         validate_password(password, user)
         user.set_password(password)
-    elif not user.has_usable_password():
+    elif not user.password or not user.has_usable_password():
+        # A new user's empty password counts as "usable" to Django: mark it unusable.
         user.set_unusable_password()
     user.save()
     group, _ = Group.objects.get_or_create(name=role.value)

@@ -1,6 +1,7 @@
 """`python -m mobile_client.agent`: watch device export folders and send what they drop.
 
-    watch FOLDER [FOLDER...] --hub URL --token TOKEN [--profile NAME] [--state DIR] ...
+    enroll CODE --hub URL [--state DIR]   trade the hub's one-time code for the device's token
+    watch FOLDER [FOLDER...] --hub URL [--token TOKEN] [--profile NAME] [--state DIR] ...
     profiles [--profiles FILE]        list the profiles and what each takes
     forget FILE --state DIR           let a refused file's content be sent again
 
@@ -23,7 +24,13 @@ from types import FrameType
 from typing import IO
 
 from mobile_client.agent.courier import Courier, file_sha256
-from mobile_client.agent.hub_client import DEFAULT_CHUNK_BYTES, HubClient
+from mobile_client.agent.enrollment import device_enroll, token_store, token_stored
+from mobile_client.agent.hub_client import (
+    DEFAULT_CHUNK_BYTES,
+    HubClient,
+    HubRefused,
+    HubUnavailable,
+)
 from mobile_client.agent.journal import Journal
 from mobile_client.agent.profiles import ProfileError, load_profiles
 from mobile_client.agent.reporting import Reporter
@@ -54,13 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
+    enroll_cmd = commands.add_parser("enroll", help="enroll this device with a one-time code")
+    enroll_cmd.add_argument("code", help="the code the hub showed (manage.py hubdevice NAME)")
+    enroll_cmd.add_argument("--hub", default=os.environ.get("HUB_AGENT_URL"), help="hub base URL")
+    enroll_cmd.add_argument("--state", type=Path, default=_default_state(), help="state directory")
+    enroll_cmd.set_defaults(run=_enroll)
+
     watch_cmd = commands.add_parser("watch", help="watch folders and send what they drop")
     watch_cmd.add_argument("folders", metavar="FOLDER", nargs="+", type=Path)
     watch_cmd.add_argument("--hub", default=os.environ.get("HUB_AGENT_URL"), help="hub base URL")
     watch_cmd.add_argument(
         "--token",
         default=os.environ.get("HUB_AGENT_TOKEN"),
-        help="the device's API token (or HUB_AGENT_TOKEN, or --token-file)",
+        help="the device's API token (or HUB_AGENT_TOKEN, --token-file, or the enrolled one)",
     )
     watch_cmd.add_argument("--token-file", type=Path, help="a file holding the token")
     watch_cmd.add_argument("--profile", default=DEFAULT_PROFILE, help="device profile name")
@@ -96,6 +109,19 @@ def _parser() -> argparse.ArgumentParser:
     forget_cmd.add_argument("--state", type=Path, default=_default_state())
     forget_cmd.set_defaults(run=_forget)
     return parser
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    if not args.hub:
+        raise UsageError("name the hub with --hub URL (or HUB_AGENT_URL)")
+    try:
+        token = device_enroll(args.hub, args.code)
+    except (HubRefused, HubUnavailable) as error:
+        print(f"error: enrollment failed: {error}", file=sys.stderr)
+        return 1
+    path = token_store(args.state, token)
+    print(f"enrolled; the device's token is in {path}")
+    return 0
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -180,9 +206,12 @@ def _token(args: argparse.Namespace) -> str:
         except OSError as error:
             raise UsageError(f"cannot read {args.token_file}: {error.strerror}") from None
     else:
-        token = (args.token or "").strip()
+        token = (args.token or "").strip() or token_stored(args.state) or ""
     if not token:
-        raise UsageError("give the device's token: --token, --token-file or HUB_AGENT_TOKEN")
+        raise UsageError(
+            "enroll first (enroll CODE --hub URL), or give a token: --token, --token-file "
+            "or HUB_AGENT_TOKEN"
+        )
     return token
 
 

@@ -20,6 +20,7 @@ from tests.media import make_jpeg
 CONTEXT = {"patient": {"id": "MRN-0042", "issuer": "HOSP", "name": "DOE^JANE", "sex": "F"}}
 CAPTURES = "/api/v1/captures"
 UPLOADS = "/api/v1/uploads/"
+LOOK_UP_ERRORS = {"400", "401", "403", "404", "415", "429", "501", "502", "503"}
 
 pytestmark = pytest.mark.django_db
 
@@ -265,13 +266,17 @@ def test_the_schema_documents_the_error_component_on_every_endpoint(
     assert body["properties"]["field"]["nullable"] is True
 
     expected = {
-        ("/api/v1/auth/token", "post"): {"400"},
+        ("/api/v1/auth/token", "post"): {"400", "415", "429"},
+        ("/api/v1/auth/tokens", "get"): {"401", "403"},
+        ("/api/v1/auth/tokens/{token_key}", "delete"): {"401", "403", "404"},
+        ("/api/v1/devices/enroll", "post"): {"400", "415", "429"},
         ("/api/v1/captures", "get"): {"401"},
         ("/api/v1/captures", "post"): {"400", "401", "403", "413", "415", "422"},
         ("/api/v1/captures/{id}", "get"): {"401", "404"},
-        ("/api/v1/patients", "get"): {"400", "401", "404", "501", "502", "503"},
-        ("/api/v1/patients/{identifier}/orders", "get"): {"401", "404", "501", "502", "503"},
-        ("/api/v1/patients/{identifier}/encounters", "get"): {"401", "404", "501", "502", "503"},
+        **{
+            (f"/api/v1/patients/{kind}", "post"): LOOK_UP_ERRORS
+            for kind in ("search", "orders", "encounters")
+        },
     }
     operations = {
         (path, method): operation

@@ -12,10 +12,15 @@ from tests.peers.ports import free_port
 pytestmark = pytest.mark.django_db
 
 
+def look_up(client: APIClient, kind: str, identifier: str):
+    """POST /api/v1/patients/{search,orders,encounters}: the MRN in the body, never the URL."""
+    return client.post(f"/api/v1/patients/{kind}", {"identifier": identifier}, format="json")
+
+
 def test_a_wristband_mrn_finds_the_patient(
     capturer_client: APIClient, emr: FhirEngine, loaded: Hospital
 ) -> None:
-    response = capturer_client.get("/api/v1/patients", {"identifier": loaded.mrns["jane"]})
+    response = look_up(capturer_client, "search", loaded.mrns["jane"])
 
     assert response.status_code == 200
     body = response.json()
@@ -30,8 +35,8 @@ def test_open_orders_and_current_encounters(
     capturer_client: APIClient, emr: FhirEngine, loaded: Hospital
 ) -> None:
     mrn = loaded.mrns["jane"]
-    orders = capturer_client.get(f"/api/v1/patients/{mrn}/orders").json()["results"]
-    encounters = capturer_client.get(f"/api/v1/patients/{mrn}/encounters").json()["results"]
+    orders = look_up(capturer_client, "orders", mrn).json()["results"]
+    encounters = look_up(capturer_client, "encounters", mrn).json()["results"]
 
     assert {o["accession_number"] for o in orders} == {
         loaded.accessions["jane_wound"],
@@ -40,18 +45,11 @@ def test_open_orders_and_current_encounters(
     assert [e["identifier"] for e in encounters] == [loaded.visits["jane_now"]]
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "/api/v1/patients?identifier=NOBODY",
-        "/api/v1/patients/NOBODY/orders",
-        "/api/v1/patients/NOBODY/encounters",
-    ],
-)
+@pytest.mark.parametrize("kind", ["search", "orders", "encounters"])
 def test_an_unknown_mrn_is_patient_not_found(
-    capturer_client: APIClient, emr: FhirEngine, loaded: Hospital, url: str
+    capturer_client: APIClient, emr: FhirEngine, loaded: Hospital, kind: str
 ) -> None:
-    response = capturer_client.get(url)
+    response = look_up(capturer_client, kind, "NOBODY")
 
     assert response.status_code == 404
     assert response.json()["error"] == {
@@ -65,7 +63,7 @@ def test_an_unknown_mrn_is_patient_not_found(
 def test_a_search_without_an_mrn_names_the_parameter(
     capturer_client: APIClient, emr: FhirEngine
 ) -> None:
-    response = capturer_client.get("/api/v1/patients")
+    response = capturer_client.post("/api/v1/patients/search", {}, format="json")
 
     assert response.status_code == 400
     error = response.json()["error"]
@@ -81,7 +79,7 @@ def test_without_an_emr_the_client_is_told_to_ask_the_user(
 ) -> None:
     settings.HUB_FHIR_URL = None
 
-    response = capturer_client.get("/api/v1/patients", {"identifier": "MRN-1"})
+    response = look_up(capturer_client, "search", "MRN-1")
 
     assert response.status_code == 501
     error = response.json()["error"]
@@ -93,16 +91,14 @@ def test_without_an_emr_the_client_is_told_to_ask_the_user(
     assert "HUB_FHIR_URL" in error["message"]
 
 
-@pytest.mark.parametrize(
-    "url", ["/api/v1/patients?identifier=MRN-1", "/api/v1/patients/MRN-1/orders"]
-)
+@pytest.mark.parametrize("kind", ["search", "orders"])
 def test_the_emr_down_is_a_retryable_503_with_retry_after(
-    capturer_client: APIClient, settings, url: str
+    capturer_client: APIClient, settings, kind: str
 ) -> None:
     settings.HUB_FHIR_URL = f"http://127.0.0.1:{free_port()}/fhir/R4"
     settings.HUB_FHIR_MRN_SYSTEM = MRN_SYSTEM
 
-    response = capturer_client.get(url)
+    response = look_up(capturer_client, kind, "MRN-1")
 
     assert response.status_code == 503
     error = response.json()["error"]
@@ -112,7 +108,19 @@ def test_the_emr_down_is_a_retryable_503_with_retry_after(
 
 
 def test_look_ups_need_a_token(emr: FhirEngine) -> None:
-    response = APIClient().get("/api/v1/patients", {"identifier": "X"})
+    response = look_up(APIClient(), "search", "X")
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_no_look_up_puts_the_identifier_in_its_url(
+    capturer_client: APIClient, emr: FhirEngine, loaded: Hospital
+) -> None:
+    mrn = loaded.mrns["jane"]
+    for kind in ("search", "orders", "encounters"):
+        response = look_up(capturer_client, kind, mrn)
+        assert response.status_code == 200
+        assert mrn not in response.wsgi_request.get_full_path()
+    assert capturer_client.get(f"/api/v1/patients?identifier={mrn}").status_code == 404
+    assert capturer_client.get(f"/api/v1/patients/{mrn}/orders").status_code == 404

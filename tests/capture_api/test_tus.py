@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from capture_api.models import ResumableUpload, UploadStatus
@@ -460,8 +459,7 @@ def live_token(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> str:
     from hub.pipeline.tasks import inspect_capture
 
     monkeypatch.setattr(inspect_capture, "delay", lambda capture_id: None)
-    user = api_client_for("nurse", Role.CAPTURER).user  # type: ignore[attr-defined]
-    return Token.objects.get(user=user).key
+    return api_client_for("nurse", Role.CAPTURER).token  # type: ignore[attr-defined]
 
 
 def test_tuspy_uploads_a_small_file(live_server, live_token: str, tmp_path: Path) -> None:

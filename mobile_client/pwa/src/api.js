@@ -63,7 +63,14 @@ export function sessionForget() {
 }
 
 export async function signIn(username, password) {
-  const body = await request("POST", "/api/v1/auth/token", { username, password }, null);
+  // One token per phone: listed by this name, revocable without signing out the others.
+  const deviceName = `capture app (${(navigator.userAgent || "browser").slice(0, 90)})`;
+  const body = await request(
+    "POST",
+    "/api/v1/auth/token",
+    { username, password, device_name: deviceName },
+    null,
+  );
   // The user name is kept as the operator of later captures; it names the nurse, not a patient.
   const value = { token: body.token, username };
   localStorage.setItem(TOKEN_KEY, JSON.stringify(value));
@@ -76,15 +83,16 @@ export function authHeaders() {
 }
 
 export function patientsFind(identifier) {
-  return request("GET", `/api/v1/patients?identifier=${encodeURIComponent(identifier)}`);
+  // The MRN travels in the body: no URL, access log or proxy log holds it.
+  return request("POST", "/api/v1/patients/search", { identifier });
 }
 
 export function ordersFor(identifier) {
-  return request("GET", `/api/v1/patients/${encodeURIComponent(identifier)}/orders`);
+  return request("POST", "/api/v1/patients/orders", { identifier });
 }
 
 export function encountersFor(identifier) {
-  return request("GET", `/api/v1/patients/${encodeURIComponent(identifier)}/encounters`);
+  return request("POST", "/api/v1/patients/encounters", { identifier });
 }
 
 export function capturesForUpload(uploadId) {

@@ -17,7 +17,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from hub.accounts.roles import Role
 from tests.conftest import api_client_for
@@ -38,8 +37,7 @@ def live_token(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def device_token(username: str) -> str:
-    user = api_client_for(username, Role.CAPTURER).user  # type: ignore[attr-defined]
-    return Token.objects.get(user=user).key
+    return api_client_for(username, Role.CAPTURER).token  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

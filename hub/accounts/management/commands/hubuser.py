@@ -1,4 +1,4 @@
-"""`manage.py hubuser NAME --role ROLE`: a user and the API token it signs in with."""
+"""`manage.py hubuser NAME --role ROLE`: a user and a new API token, printed last."""
 
 from __future__ import annotations
 
@@ -7,20 +7,26 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rest_framework.authtoken.models import Token
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
+from hub.accounts.tokens import token_issue, tokens_revoke_all
+
+# Devices enroll with a one-time code (`manage.py hubdevice`); people get tokens here.
+PERSON_ROLES = [role.value for role in Role if role is not Role.DEVICE]
 
 
 class Command(BaseCommand):
-    help = "Creates or updates a hub user with one role and prints its API token last."
+    help = "Creates or updates a hub user with one role and prints a new API token last."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--role", required=True, choices=[role.value for role in Role])
+        parser.add_argument("--role", required=True, choices=PERSON_ROLES)
         parser.add_argument(
-            "--rotate-token", action="store_true", help="replace an existing token with a new one"
+            "--rotate-token", action="store_true", help="revoke the user's other tokens first"
+        )
+        parser.add_argument(
+            "--token-name", default="manage.py hubuser", help="what the token is for, in lists"
         )
         parser.add_argument(
             "--password-stdin",
@@ -34,6 +40,7 @@ class Command(BaseCommand):
         username: str,
         role: str,
         rotate_token: bool,
+        token_name: str,
         password_stdin: bool,
         **options: Any,
     ) -> None:
@@ -43,10 +50,10 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         if rotate_token:
-            Token.objects.filter(user=user).delete()
-        token, created = Token.objects.get_or_create(user=user)
+            tokens_revoke_all(user=user)
+        token, key = token_issue(user=user, name=token_name)
         self.stdout.write(
-            f"user {user.username} has role {role}; "
-            f"{'new' if created else 'existing'} API token (send as 'Authorization: Token ...'):"
+            f"user {user.username} has role {role}; new API token, valid until "
+            f"{token.expiry:%Y-%m-%d %H:%M %Z} (send as 'Authorization: Token ...'):"
         )
-        self.stdout.write(token.key)
+        self.stdout.write(key)

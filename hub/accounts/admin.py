@@ -1,0 +1,46 @@
+"""Tokens and devices in the admin: listed without keys, revoked by deleting, codes issued."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from hub.accounts.devices import enrollment_code_issue
+from hub.accounts.models import Device, HubToken
+
+
+@admin.register(HubToken)
+class HubTokenAdmin(admin.ModelAdmin):
+    list_display = ["token_key", "kind", "name", "user", "created", "expiry"]
+    list_filter = ["kind"]
+    search_fields = ["token_key", "name", "user__username"]
+    # The digest stays out of sight; the key itself was never stored.
+    fields = readonly_fields = ["token_key", "kind", "name", "user", "device", "created", "expiry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "created_by", "created_at"]
+    readonly_fields = ["user", "created_by", "created_at"]
+    actions = ["issue_enrollment_code"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # `manage.py hubdevice NAME` makes the device and its user together
+
+    @admin.action(description="Issue a one-time enrollment code")
+    def issue_enrollment_code(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        for device in queryset:
+            code = enrollment_code_issue(device=device)
+            self.message_user(
+                request,
+                f"{device.name}: enroll with `python -m mobile_client.agent enroll {code} "
+                "--hub URL` (one use, valid for minutes)",
+                messages.WARNING,
+            )
