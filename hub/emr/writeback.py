@@ -9,8 +9,10 @@ references come from the match step.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from django.conf import settings
@@ -34,17 +36,91 @@ SNOMED = "http://snomed.info/sct"
 # LOINC 72170-4 "Photographic image"; 18748-4 "Diagnostic imaging study" for the rest.
 PHOTO_TYPE = {"system": LOINC, "code": "72170-4", "display": "Photographic image"}
 IMAGING_TYPE = {"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}
+ACCESSION_TYPE = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "ACSN"}]
+}
+WADO_RS = {
+    "system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
+    "code": "dicom-wado-rs",
+}
+# What a WADO-RS retrieve answers (PS3.18 10.4): the instances as a multipart body.
+WADO_CONTENT_TYPE = 'multipart/related; type="application/dicom"'
+VIEWER_CONTENT_TYPE = "text/html"
+URI = "urn:ietf:rfc:3986"
 
 
 def _oid(uid: str) -> str:
     return f"urn:oid:{uid}"
 
 
-def _viewer_url(capture: Capture) -> str | None:
-    if settings.HUB_VIEWER_URL:
-        return f"{settings.HUB_VIEWER_URL}{capture.study_instance_uid}"
+def full_url(namespace: UUID, name: str) -> str:
+    """A transaction entry's fullUrl: an RFC 4122 UUID URN, the same for the same name."""
+    return f"urn:uuid:{uuid.uuid5(namespace, name)}"
+
+
+def wado_root(capture: Capture) -> str | None:
+    """The archive's DICOMweb root (PS3.18 8.2): from the study URL the archive
+    answered STOW-RS with, else from HUB_STOWRS_URL (the root's /studies)."""
     delivered = capture.deliveries.exclude(retrieve_url="").values_list("retrieve_url", flat=True)
-    return next(iter(delivered), None)
+    for url in delivered:
+        root, found, _ = url.partition("/studies/")
+        if found:
+            return root
+    if settings.HUB_STOWRS_URL:
+        return settings.HUB_STOWRS_URL.rstrip("/").removesuffix("/studies")
+    return None
+
+
+def _attachment_link(capture: Capture, kind: str, root: str | None) -> dict[str, str]:
+    """Where the capture can be seen, with the content type that URL serves: the
+    viewer's page (HTML) for a DocumentReference when there is one, else WADO-RS
+    (the study, or for R4 Media the instance itself)."""
+    if kind != "media" and settings.HUB_VIEWER_URL:
+        return {
+            "contentType": VIEWER_CONTENT_TYPE,
+            "url": f"{settings.HUB_VIEWER_URL}{capture.study_instance_uid}",
+        }
+    if root is not None:
+        study = f"{root}/studies/{capture.study_instance_uid}"
+        url = (
+            f"{study}/series/{capture.series_instance_uid}/instances/{capture.sop_instance_uid}"
+            if kind == "media"
+            else study
+        )
+        return {"contentType": WADO_CONTENT_TYPE, "url": url}
+    if settings.HUB_VIEWER_URL:
+        return {
+            "contentType": VIEWER_CONTENT_TYPE,
+            "url": f"{settings.HUB_VIEWER_URL}{capture.study_instance_uid}",
+        }
+    return {"contentType": "application/dicom"}  # no link: what the capture is
+
+
+def _endpoint(root: str) -> dict[str, Any]:
+    """The archive as a WADO-RS Endpoint (FHIR R4 Endpoint; ImagingStudy.endpoint)."""
+    return {
+        "resourceType": "Endpoint",
+        "status": "active",
+        "identifier": [{"system": URI, "value": root}],
+        "connectionType": WADO_RS,
+        "name": "DICOMweb WADO-RS",
+        "payloadType": [{"text": "DICOM"}],
+        "payloadMimeType": ["application/dicom"],
+        "address": root,
+    }
+
+
+def _accession(order: Any) -> dict[str, Any] | None:
+    """The accession number as an ImagingStudy identifier (type ACSN, HL7 v2-0203)."""
+    if order is None or not order.accession_number:
+        return None
+    identifier: dict[str, Any] = {"type": ACCESSION_TYPE, "value": order.accession_number}
+    oid = settings.HUB_XDS_ASSIGNING_AUTHORITIES.get(order.issuer or "")
+    if oid:
+        identifier["system"] = f"urn:oid:{oid}"
+    elif order.issuer:
+        identifier["assigner"] = {"display": order.issuer}
+    return identifier
 
 
 def _modality(instances: list[Any]) -> str:
@@ -106,18 +182,21 @@ def notice_bundle(
     based_on = [{"reference": references["order"]}] if "order" in references else []
     encounter = {"reference": references["encounter"]} if "encounter" in references else None
     body_site = _body_site(capture.context)
+    root = wado_root(capture)
     attachment: dict[str, Any] = {
-        "contentType": "application/dicom",
+        **_attachment_link(capture, kind, root),
         "title": context.description or f"{context.specialty.value} capture",
         "creation": created,
     }
-    if url := _viewer_url(capture):
-        attachment["url"] = url
     study_ref = f"urn:uuid:{capture.id}"
+    endpoint_ref = full_url(uuid.NAMESPACE_URL, root) if root else None
+    study_ids = [{"system": DICOM_UID, "value": _oid(capture.study_instance_uid)}]
+    if accession := _accession(context.order):
+        study_ids.append(accession)
     study: dict[str, Any] = {
         "resourceType": "ImagingStudy",
         "status": "available",
-        "identifier": [{"system": DICOM_UID, "value": _oid(capture.study_instance_uid)}],
+        "identifier": study_ids,
         "subject": subject,
         "started": created,
         "series": [
@@ -142,6 +221,8 @@ def notice_bundle(
         study["basedOn"] = based_on
     if encounter:
         study["encounter"] = encounter
+    if endpoint_ref:
+        study["endpoint"] = [{"reference": endpoint_ref}]
     identifier = [{"system": DICOM_UID, "value": _oid(capture.sop_instance_uid)}]
     if kind == "media":
         announcement: dict[str, Any] = {
@@ -192,9 +273,12 @@ def notice_bundle(
             del announcement["description"]
     announce_query = f"identifier={DICOM_UID}|{_oid(capture.sop_instance_uid)}"
     if existing_study is not None:
+        merged = merge_series(existing_study, study["series"][0])
+        if endpoint_ref and not merged.get("endpoint"):
+            merged["endpoint"] = study["endpoint"]
         study_entry = {
             "fullUrl": study_ref,
-            "resource": merge_series(existing_study, study["series"][0]),
+            "resource": merged,
             "request": {"method": "PUT", "url": f"ImagingStudy/{existing_study['id']}"},
         }
     else:
@@ -207,22 +291,32 @@ def notice_bundle(
                 "ifNoneExist": f"identifier={DICOM_UID}|{_oid(capture.study_instance_uid)}",
             },
         }
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            study_entry,
+    entries = [
+        study_entry,
+        {
+            "fullUrl": full_url(uuid.NAMESPACE_OID, capture.sop_instance_uid),
+            "resource": announcement,
+            "request": {
+                "method": "POST",
+                "url": announcement["resourceType"],
+                "ifNoneExist": announce_query,
+            },
+        },
+    ]
+    if root and endpoint_ref:
+        entries.insert(
+            0,
             {
-                "fullUrl": f"urn:uuid:{capture.sop_instance_uid.replace('.', '')[:32]}",
-                "resource": announcement,
+                "fullUrl": endpoint_ref,
+                "resource": _endpoint(root),
                 "request": {
                     "method": "POST",
-                    "url": announcement["resourceType"],
-                    "ifNoneExist": announce_query,
+                    "url": "Endpoint",
+                    "ifNoneExist": f"identifier={URI}|{quote(root, safe='')}",
                 },
             },
-        ],
-    }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
 def _series_listed(studies: list[dict[str, Any]], capture: Capture) -> bool:

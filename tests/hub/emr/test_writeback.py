@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from hub.captures.models import Capture, CaptureStatus
 from hub.emr.client import FhirClient
-from hub.emr.writeback import capture_notify_emr
+from hub.emr.writeback import capture_notify_emr, notice_bundle
 from hub.matching.services import capture_match
 from hub.pipeline.steps import capture_encapsulate
 from tests.hub.factories import received_capture
@@ -105,3 +107,74 @@ def test_a_series_lost_to_a_concurrent_writer_is_merged_again(
         f"ImagingStudy?identifier=urn:dicom:uid|urn:oid:{capture.study_instance_uid}"
     )
     assert capture.series_instance_uid in {s["uid"] for s in study["series"]}
+
+
+ARCHIVE = "http://archive.example/dicom-web"
+
+
+def _is_rfc4122_urn(value: str) -> bool:
+    prefix, _, rest = value.partition("urn:uuid:")
+    try:
+        parsed = uuid.UUID(rest)
+    except ValueError:
+        return False
+    return prefix == "" and str(parsed) == rest and parsed.variant == uuid.RFC_4122
+
+
+@pytest.mark.parametrize("kind", ["documentreference", "media"])
+def test_the_notice_links_the_archive_honestly(
+    tmp_path: Path, emr: FhirEngine, loaded: Hospital, settings, kind: str
+) -> None:
+    settings.HUB_FHIR_WRITEBACK = kind
+    settings.HUB_STOWRS_URL = f"{ARCHIVE}/studies"
+    settings.HUB_VIEWER_URL = "https://viewer.example/study/"
+    capture = archived(tmp_path, loaded)
+    bundle = notice_bundle(capture, capture.match_report["references"], kind)
+
+    assert all(_is_rfc4122_urn(entry["fullUrl"]) for entry in bundle["entry"])
+    Bundle.model_validate(bundle)  # valid R4(B)
+    by_type = {entry["resource"]["resourceType"]: entry for entry in bundle["entry"]}
+    endpoint = by_type["Endpoint"]["resource"]
+    assert (endpoint["address"], endpoint["connectionType"]["code"]) == (ARCHIVE, "dicom-wado-rs")
+    study = by_type["ImagingStudy"]["resource"]
+    assert study["endpoint"] == [{"reference": by_type["Endpoint"]["fullUrl"]}]
+    (accession,) = [i for i in study["identifier"] if i.get("type")]
+    assert accession["type"]["coding"][0]["code"] == "ACSN"
+    assert accession["value"] == loaded.accessions["jane_wound"]
+    if kind == "media":
+        content = by_type["Media"]["resource"]["content"]
+        assert content["url"] == (
+            f"{ARCHIVE}/studies/{capture.study_instance_uid}/series/"
+            f"{capture.series_instance_uid}/instances/{capture.sop_instance_uid}"
+        )
+        assert content["contentType"] == 'multipart/related; type="application/dicom"'
+    else:
+        attachment = by_type["DocumentReference"]["resource"]["content"][0]["attachment"]
+        assert attachment["url"] == f"https://viewer.example/study/{capture.study_instance_uid}"
+        assert attachment["contentType"] == "text/html"  # a viewer page, not DICOM
+
+    # The EMR takes it, and a retry creates no second Endpoint.
+    assert capture_notify_emr(capture_id=capture.id) is None
+    capture_notify_emr(capture_id=capture.id)
+    assert len(emr.search(f"Endpoint?identifier=urn:ietf:rfc:3986|{ARCHIVE}")) == 1
+    (stored,) = emr.search(
+        f"ImagingStudy?identifier=urn:dicom:uid|urn:oid:{capture.study_instance_uid}"
+    )
+    assert stored["endpoint"][0]["reference"].startswith("Endpoint/")
+
+
+def test_without_a_viewer_the_document_points_at_wado_rs(
+    tmp_path: Path, emr: FhirEngine, loaded: Hospital, settings
+) -> None:
+    settings.HUB_STOWRS_URL = f"{ARCHIVE}/studies"
+    settings.HUB_VIEWER_URL = None
+    capture = archived(tmp_path, loaded)
+    bundle = notice_bundle(capture, capture.match_report["references"], "documentreference")
+    (document,) = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DocumentReference"
+    ]
+    attachment = document["content"][0]["attachment"]
+    assert attachment["url"] == f"{ARCHIVE}/studies/{capture.study_instance_uid}"
+    assert attachment["contentType"] == 'multipart/related; type="application/dicom"'
