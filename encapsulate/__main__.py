@@ -11,6 +11,8 @@
   issuer OIDs are derived 2.25 OIDs (fine for trying, not for a real domain).
 - ``inspect`` prints each input's description as JSON: one object for one
   input, an array of objects with their ``path`` for several.
+- ``measure`` and ``marker-sheet``: wound measurement from a photo with a
+  calibration marker, and the printable marker sheet (``encapsulate.measure.cli``).
 
 Exit 0 on success; 2 with a one-line ``error: ...`` on stderr for bad input
 or a bad context (the reasons the hub shows). Several inputs are all or
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from encapsulate import CaptureContext, InstanceIdentity, inspect_media, parse_context, wrap
 from encapsulate.errors import ContextError, EncapsulateError, MediaError
+from encapsulate.measure.cli import add_commands as add_measure_commands
 
 if TYPE_CHECKING:
     from encapsulate.xds.policy import XdsPolicy
@@ -164,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="print what each file is, as JSON")
     inspect.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
     inspect.set_defaults(run=_inspect)
+    add_measure_commands(commands)
     return parser
 
 
