@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
-from encapsulate.measure import MeasurementRefused, measure_photo, measure_pixels
-from encapsulate.measure.plane import DEFAULT_FOCAL_35MM, FILM_DIAGONAL_MM
+from encapsulate.measure import MeasurementRefused, measure_photo, measure_pixels, read_displayed
+from encapsulate.measure.plane import DEFAULT_FOCAL_35MM, FILM_DIAGONAL_MM, plane_size
 from tests.encapsulate.measure.conftest import SMALL, area_error, bgr, scene
 
 
@@ -93,11 +93,20 @@ def test_automatic_outline_grows_from_the_tapped_point() -> None:
     # The wound off-centre: the centre of the photo is skin, the tap is on the wound.
     shot = scene(roll_deg=0.0)
     shifted = np.roll(shot.image, (-120, -160), axis=(0, 1))
-    with pytest.raises(MeasurementRefused):
+    with pytest.raises(MeasurementRefused, match="nothing at the chosen point stands out"):
         measure_pixels(bgr(shifted))
     tap = (shot.wound_centre[0] - 160, shot.wound_centre[1] - 120)
     measured = measure_pixels(bgr(shifted), seed=tap)
     assert area_error(measured.size.area_cm2, shot.area_cm2) < 0.10
+
+
+def test_automatic_outline_running_to_the_edge_is_refused() -> None:
+    # A shadow over the left third: tapped there, the "wound" is the shadow.
+    shaded = scene().image.astype(np.float32)
+    shaded[:, : SMALL["width"] // 3] *= 0.55
+    image = bgr(shaded.astype(np.uint8))
+    with pytest.raises(MeasurementRefused, match="runs to the edge of the photo"):
+        measure_pixels(image, seed=(60.0, 300.0))
 
 
 def test_self_crossing_outline_is_refused() -> None:
@@ -133,3 +142,29 @@ def test_view_at_50_degrees_is_measured() -> None:
     measured = measure_pixels(bgr(shot.image), outline=shot.outline.tolist())
     assert 45 < measured.view_angle_deg < 60
     assert area_error(measured.size.area_cm2, shot.area_cm2) < 0.03
+
+
+def test_outline_beyond_the_planes_horizon_is_refused() -> None:
+    # A homography whose vanishing line x = 100 crosses the outline.
+    homography = np.array([[1.0, 0, 0], [0, 1.0, 0], [-0.01, 0, 1.0]])
+    outline = np.array([[50.0, 10], [150.0, 10], [150.0, 60], [50.0, 60]])
+    with pytest.raises(MeasurementRefused, match="horizon"):
+        plane_size(outline, homography)
+
+
+def test_view_angle_uses_the_exif_focal_length(tmp_path: Path) -> None:
+    shot = scene(tilt_deg=20.0)
+    plain, tele = tmp_path / "plain.jpg", tmp_path / "tele.jpg"
+    image = Image.fromarray(shot.image)
+    image.save(plain, quality=92)
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[0xA405] = 78  # FocalLengthIn35mmFilm: a 3x lens
+    image.save(tele, quality=92, exif=exif.tobytes())
+    assert read_displayed(tele).focal_35mm == 78.0
+    assert read_displayed(plain).focal_35mm is None
+    default = measure_photo(plain, outline=shot.outline.tolist())
+    long_lens = measure_photo(tele, outline=shot.outline.tolist())
+    # The rendering camera is a 26 mm one: the default reads the true angle.
+    assert 15 < default.view_angle_deg < 30
+    assert long_lens.view_angle_deg != pytest.approx(default.view_angle_deg, abs=1.0)
+    assert long_lens.size.area_cm2 == pytest.approx(default.size.area_cm2, rel=1e-9)
