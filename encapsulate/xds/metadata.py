@@ -179,14 +179,15 @@ def describe_original(
     references, encounter = _references(context, identity, policy)
     digest, size = _digest(path)
     kind = media_info.kind
+    type_code, class_code = policy.type_and_class(kind, context.specialty)
     return DocumentEntry(
         unique_id=identity.sop_instance_uid,
         entry_uuid=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_OID, identity.sop_instance_uid)}",
         mime_type=media_info.mime_type,
         kind=kind,
         title=context.description,
-        type_code=policy.kind_code(policy.type_codes, kind),
-        class_code=policy.kind_code(policy.class_codes, kind),
+        type_code=type_code,
+        class_code=class_code,
         format_code=policy.format_code(media_info.mime_type),
         confidentiality_code=policy.confidentiality,
         language_code=policy.language,

@@ -25,6 +25,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fhir.resources.R4B.bundle import Bundle
 
@@ -91,20 +92,33 @@ def _source_patient(entry: DocumentEntry) -> dict[str, Any]:
 
 
 def _authors(entry: DocumentEntry) -> list[dict[str, Any]]:
-    contained: list[dict[str, Any]] = []
-    if entry.author_person:
-        contained.append(
-            {
-                "resourceType": "Practitioner",
-                "id": "author",
-                "name": [_human_name(entry.author_person)],
-            }
-        )
-    if entry.author_institution:
-        contained.append(
-            {"resourceType": "Organization", "id": "institution", "name": entry.author_institution}
-        )
-    return contained
+    """The one author (ITI TF-3 4.2.3.1.4: authorPerson and authorInstitution of one
+    author) as contained resources; the first has id ``author``. With both, a
+    PractitionerRole ties the Practitioner to the Organization."""
+    person = (
+        {"resourceType": "Practitioner", "name": [_human_name(entry.author_person)]}
+        if entry.author_person
+        else None
+    )
+    institution = (
+        {"resourceType": "Organization", "name": entry.author_institution}
+        if entry.author_institution
+        else None
+    )
+    if person and institution:
+        role = {
+            "resourceType": "PractitionerRole",
+            "id": "author",
+            "practitioner": {"reference": "#author-person"},
+            "organization": {"reference": "#author-institution"},
+        }
+        return [
+            role,
+            {**person, "id": "author-person"},
+            {**institution, "id": "author-institution"},
+        ]
+    only = person or institution
+    return [{**only, "id": "author"}] if only else []
 
 
 def _identifier(reference: ReferenceId) -> dict[str, Any]:
@@ -117,13 +131,25 @@ def _identifier(reference: ReferenceId) -> dict[str, Any]:
     return identifier
 
 
-def _subject(entry: DocumentEntry, patient_reference: str | None) -> dict[str, Any]:
-    if patient_reference:
-        return {"reference": patient_reference}
-    # A logical reference by the MRN when the recipient's Patient is not known.
+def _patient_entry(entry: DocumentEntry) -> dict[str, Any]:
+    """The patient as a Patient of the bundle, created at the recipient unless one with
+    the patientId exists (MHD ITI-65 2:3.65.4.1.2.2, the subject inside the bundle)."""
+    system, value = f"urn:oid:{entry.patient_authority}", entry.patient.id
+    resource = {**_source_patient(entry)}
+    del resource["id"]
     return {
-        "identifier": {"system": f"urn:oid:{entry.patient_authority}", "value": entry.patient.id}
+        "fullUrl": _urn_uuid(system, value, "patient"),
+        "resource": resource,
+        "request": {
+            "method": "POST",
+            "url": "Patient",
+            "ifNoneExist": f"identifier={quote(system, safe='')}|{quote(value, safe='')}",
+        },
     }
+
+
+def _is_absolute(reference: str | None) -> bool:
+    return bool(reference) and urlsplit(str(reference)).scheme in ("http", "https")
 
 
 def _document_reference(
@@ -172,7 +198,7 @@ def _document_reference(
         "context": context,
     }
     if authors:
-        resource["author"] = [{"reference": f"#{a['id']}"} for a in authors]
+        resource["author"] = [{"reference": "#author"}]
     if entry.title:
         resource["description"] = entry.title
     return resource
@@ -206,8 +232,10 @@ def _submission_set(
         "date": _instant(submitted_at),
         "entry": [{"item": {"reference": document_url}}],
     }
-    if entry.author_person:
-        resource["contained"] = [_authors(entry)[0]]
+    authors = _authors(entry)
+    # List.source takes a Practitioner or PractitionerRole, not an Organization.
+    if authors and authors[0]["resourceType"] != "Organization":
+        resource["contained"] = authors
         resource["source"] = {"reference": "#author"}
     return resource
 
@@ -226,8 +254,10 @@ def mhd_provide_bundle(
     Give exactly one of ``data`` (the document's bytes, sent as a Binary entry
     that the attachment points to by its urn:uuid; they must match the entry's
     hash and size) or ``attachment_url`` (where the recipient fetches it).
-    ``patient_reference`` is the recipient's Patient (e.g. found with PDQm);
-    without it the subject is a logical reference by the patientId.
+    ``patient_reference`` is the patient's absolute URL on a server the
+    recipient can reach (e.g. found with PDQm or PIXm); a relative reference
+    (an EMR's ``Patient/123``) would not resolve at the recipient, so without an
+    absolute one the subject is a Patient entry of the bundle (``_patient_entry``).
     """
     if (data is None) == (attachment_url is None):
         raise ValueError("give exactly one of data or attachment_url")
@@ -236,7 +266,8 @@ def mhd_provide_bundle(
     ):
         raise ValueError("data differs from the document the entry describes (size or hash)")
     submitted_at = submitted_at or datetime.now(UTC)
-    subject = _subject(entry, patient_reference)
+    patient = None if _is_absolute(patient_reference) else _patient_entry(entry)
+    subject = {"reference": patient["fullUrl"] if patient else str(patient_reference)}
     binary_url = _urn_uuid(entry.unique_id, "binary")
     url = binary_url if data is not None else str(attachment_url)
     document = _document_reference(entry, url=url, subject=subject, submitted_at=submitted_at)
@@ -260,6 +291,8 @@ def mhd_provide_bundle(
         entries.append({"fullUrl": binary_url, "resource": binary})
     for item in entries:
         item["request"] = {"method": "POST", "url": item["resource"]["resourceType"]}
+    if patient is not None:
+        entries.append(patient)
     bundle = {
         "resourceType": "Bundle",
         "meta": {"profile": [PROVIDE_BUNDLE]},

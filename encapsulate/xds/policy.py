@@ -5,11 +5,21 @@ its registry accepts; the defaults below use real code systems and are meant
 to be replaced by the deployment's own where its domain says otherwise.
 Sources of the default codes:
 
-- typeCode: LOINC 72170-4 "Photographic image" (Document Ontology, class
-  DOC.ONTOLOGY) for photos and video; LOINC 34109-9 "Note" for documents.
-- classCode: LOINC 18726-0 "Radiology studies (set)" for photos and video,
-  from FHIR's Document Class Value Set (http://hl7.org/fhir/ValueSet/doc-classcodes,
-  the R4 example binding of DocumentReference.category); 34109-9 for documents.
+- typeCode and classCode of photos and video, per specialty (``SPECIALTY_CODES``);
+  LOINC 34109-9 "Note" for both of a document. The classes are from FHIR's
+  Document Class Value Set (http://hl7.org/fhir/ValueSet/doc-classcodes, the R4
+  example binding of DocumentReference.category, from HITSP C80 table 2-144);
+  the types from LOINC's Document Ontology:
+
+  | specialty | typeCode | classCode |
+  | --- | --- | --- |
+  | wound, burn | 72170-4 Photographic image | 34775-7 General surgery studies (set) |
+  | dermatology, dermoscopy, general | 72170-4 Photographic image | 28634-4 Miscellaneous studies |
+  | ophthalmology | 72170-4 Photographic image | 28619-5 Ophthalmology/optometry studies (set) |
+  | endoscopy | 18751-8 Endoscopy study | 27895-2 Gastroenterology endoscopy studies (set) |
+  | pocus | 18748-4 Diagnostic imaging study | 18726-0 Radiology studies (set) |
+
+  A wound photo is no radiology study: only the imaging modality (POCUS) gets 18726-0.
 - confidentialityCode: HL7 v3 Confidentiality "N" (normal),
   http://terminology.hl7.org/CodeSystem/v3-Confidentiality (OID 2.16.840.1.113883.5.25).
 - healthcareFacilityTypeCode: SNOMED CT 22232009 "Hospital" (FHIR R4
@@ -55,6 +65,12 @@ class Code:
 PHOTOGRAPHIC_IMAGE = Code(LOINC, "72170-4", "Photographic image")
 NOTE = Code(LOINC, "34109-9", "Note")
 RADIOLOGY_STUDIES = Code(LOINC, "18726-0", "Radiology studies (set)")
+ENDOSCOPY_STUDY = Code(LOINC, "18751-8", "Endoscopy study")
+DIAGNOSTIC_IMAGING_STUDY = Code(LOINC, "18748-4", "Diagnostic imaging study")
+GENERAL_SURGERY_STUDIES = Code(LOINC, "34775-7", "General surgery studies (set)")
+MISCELLANEOUS_STUDIES = Code(LOINC, "28634-4", "Miscellaneous studies (set)")
+OPHTHALMOLOGY_STUDIES = Code(LOINC, "28619-5", "Ophthalmology/optometry studies (set)")
+ENDOSCOPY_STUDIES = Code(LOINC, "27895-2", "Gastroenterology endoscopy studies (set)")
 NORMAL = Code(CONFIDENTIALITY, "N", "normal")
 HOSPITAL = Code(SNOMED, "22232009", "Hospital")
 MIME_TYPE_SUFFICIENT = Code(
@@ -77,7 +93,20 @@ TYPE_CODES: Mapping[str, Code] = MappingProxyType(
     {"photo": PHOTOGRAPHIC_IMAGE, "video": PHOTOGRAPHIC_IMAGE, "document": NOTE}
 )
 CLASS_CODES: Mapping[str, Code] = MappingProxyType(
-    {"photo": RADIOLOGY_STUDIES, "video": RADIOLOGY_STUDIES, "document": NOTE}
+    {"photo": MISCELLANEOUS_STUDIES, "video": MISCELLANEOUS_STUDIES, "document": NOTE}
+)
+# (typeCode, classCode) of a photo or video by specialty: the table above.
+SPECIALTY_CODES: Mapping[Specialty, tuple[Code, Code]] = MappingProxyType(
+    {
+        Specialty.WOUND: (PHOTOGRAPHIC_IMAGE, GENERAL_SURGERY_STUDIES),
+        Specialty.BURN: (PHOTOGRAPHIC_IMAGE, GENERAL_SURGERY_STUDIES),
+        Specialty.DERMATOLOGY: (PHOTOGRAPHIC_IMAGE, MISCELLANEOUS_STUDIES),
+        Specialty.DERMOSCOPY: (PHOTOGRAPHIC_IMAGE, MISCELLANEOUS_STUDIES),
+        Specialty.GENERAL: (PHOTOGRAPHIC_IMAGE, MISCELLANEOUS_STUDIES),
+        Specialty.OPHTHALMOLOGY: (PHOTOGRAPHIC_IMAGE, OPHTHALMOLOGY_STUDIES),
+        Specialty.ENDOSCOPY: (ENDOSCOPY_STUDY, ENDOSCOPY_STUDIES),
+        Specialty.POCUS: (DIAGNOSTIC_IMAGING_STUDY, RADIOLOGY_STUDIES),
+    }
 )
 
 
@@ -114,6 +143,9 @@ class XdsPolicy:
     practice_settings: Mapping[Specialty, Code] = field(default_factory=lambda: PRACTICE_SETTINGS)
     type_codes: Mapping[str, Code] = field(default_factory=lambda: TYPE_CODES)
     class_codes: Mapping[str, Code] = field(default_factory=lambda: CLASS_CODES)
+    specialty_codes: Mapping[Specialty, tuple[Code, Code]] = field(
+        default_factory=lambda: SPECIALTY_CODES
+    )
     format_codes: Mapping[str, Code] = field(default_factory=dict)
     default_format: Code = MIME_TYPE_SUFFICIENT
 
@@ -144,3 +176,9 @@ class XdsPolicy:
 
     def kind_code(self, codes: Mapping[str, Code], kind: str) -> Code:
         return codes.get(kind) or codes.get("photo") or PHOTOGRAPHIC_IMAGE
+
+    def type_and_class(self, kind: str, specialty: Specialty) -> tuple[Code, Code]:
+        """typeCode and classCode: by specialty for photos and video, else by kind."""
+        if kind in ("photo", "video") and specialty in self.specialty_codes:
+            return self.specialty_codes[specialty]
+        return self.kind_code(self.type_codes, kind), self.kind_code(self.class_codes, kind)

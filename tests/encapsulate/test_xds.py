@@ -111,6 +111,13 @@ def test_provide_bundle_carries_the_document_and_all_metadata(
     assert bundle["type"] == "transaction" and bundle["meta"]["profile"] == [PROVIDE_BUNDLE]
     assert all(e["request"]["method"] == "POST" for e in bundle["entry"])
     assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])
+    # No absolute Patient URL given: the subject is the bundle's own Patient (ITI-65
+    # 2:3.65.4.1.2.2), created at the recipient unless one has the patientId.
+    (patient_entry,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert patient_entry["request"]["ifNoneExist"] == (
+        "identifier=urn%3Aoid%3A1.2.840.99999.7|MRN-0042"
+    )
+    assert patient_entry["resource"]["identifier"][0]["value"] == "MRN-0042"
 
     submission = _resource(bundle, "List")
     assert submission["code"]["coding"][0]["code"] == "submissionset"
@@ -131,9 +138,19 @@ def test_provide_bundle_carries_the_document_and_all_metadata(
     assert document["status"] == "current"
     assert document["type"]["coding"][0]["code"] == "34109-9"
     assert document["category"][0]["coding"][0]["code"] == "34109-9"
-    assert document["subject"]["identifier"]["value"] == "MRN-0042"
+    assert document["subject"] == {"reference": patient_entry["fullUrl"]}
+    assert submission["subject"] == document["subject"]
     assert document["securityLabel"][0]["coding"][0]["code"] == "N"
-    assert {a["reference"] for a in document["author"]} == {"#author", "#institution"}
+    # One author with person and institution (ITI TF-3 4.2.3.1.4).
+    assert document["author"] == [{"reference": "#author"}]
+    contained = {c["id"]: c for c in document["contained"]}
+    role = contained["author"]
+    assert role["resourceType"] == "PractitionerRole"
+    person = contained[role["practitioner"]["reference"][1:]]
+    institution = contained[role["organization"]["reference"][1:]]
+    assert person["name"][0]["family"] == "NURSE"
+    assert institution["name"] == "General Hospital"
+    assert submission["source"] == {"reference": "#author"}
     attachment = document["content"][0]["attachment"]
     assert attachment["contentType"] == "application/pdf"
     assert attachment["language"] == "en"
