@@ -47,8 +47,12 @@ def _ffmpeg(*arguments: str) -> None:
 
 def source_video(gib: int) -> Path:
     """An H.264 High 4.1 MP4 of ``gib`` GiB (cached)."""
+    return looped_video(gib * GIB, OUT / f"h264_{gib}gib.mp4")
+
+
+def looped_video(size: int, target: Path) -> Path:
+    """The noisy 720p30 clip looped with ``-c copy`` to ``size`` bytes (cached at ``target``)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    target = OUT / f"h264_{gib}gib.mp4"
     if target.exists():
         return target
     clip = OUT / "clip_720p30.mp4"
@@ -63,9 +67,9 @@ def source_video(gib: int) -> Path:
             *("-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high", "-level:v", "4.1"),
             *("-b:v", "40M", "-pix_fmt", "yuv420p", "-f", "mp4", str(clip)),
         )
-    loops = gib * GIB // clip.stat().st_size + 1
+    loops = size // clip.stat().st_size + 1
     _ffmpeg(
-        *("-stream_loop", str(loops), "-i", str(clip), "-c", "copy", "-fs", str(gib * GIB)),
+        *("-stream_loop", str(loops), "-i", str(clip), "-c", "copy", "-fs", str(size)),
         *("-movflags", "+faststart", "-f", "mp4", str(target)),
     )
     return target

@@ -1,0 +1,413 @@
+"""The hub as `make run` starts it, on PostgreSQL and Redis, with a real Orthanc: for benchmarks.
+
+`running_hub()` makes a database of its own on 127.0.0.1:5432 (trust auth),
+takes an empty Redis database number on 127.0.0.1:6379 and a queue prefix of
+its own, starts Orthanc (tests/peers/orthanc.py), migrates, makes a capturer
+with `manage.py hubuser`, and runs gunicorn and one Celery worker with its
+beat (the commands of hub/launch.py) on free loopback ports, with
+HUB_DATA_DIR in a temporary folder. On leaving the block, by error or Ctrl-C
+included, it stops every process it started (by pid), drops the database,
+deletes its Redis keys and removes the folder.
+
+CPU and memory are read from /proc for each started process and its
+descendants, so a caller can take the CPU seconds of a phase as a difference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.peers.orthanc import OrthancPeer  # noqa: E402
+from tests.peers.ports import free_port  # noqa: E402
+
+HOST = "127.0.0.1"
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+# Redis databases tried for one of our own; db 0 is the tests' default.
+REDIS_DBS = range(9, 16)
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends the run as Ctrl-C does, so every `finally` cleans up.
+
+    SIGINT is handled too when the shell started us with it ignored (`cmd &`).
+    """
+
+    def handler(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+# Processes and what they cost
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def descendants(roots: list[int]) -> list[int]:
+    tree = _children()
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(tree.get(pid, []))
+    return found
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    """User + system CPU of these processes, their descendants and their reaped children.
+
+    A child that exits between two readings moves into its parent's cutime,
+    so differences of readings count it once.
+    """
+    total = 0
+    for pid in descendants(roots):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the name.
+        total += sum(int(value) for value in fields[11:15])
+    return total / TICK
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+class PeakRss:
+    """Samples the largest resident set of any one process under each root, twice a second."""
+
+    def __init__(self, roots: dict[str, list[int]]) -> None:
+        self.roots = roots
+        self.peaks = dict.fromkeys(roots, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for name, roots in self.roots.items():
+                largest = max((rss_bytes(pid) for pid in descendants(roots)), default=0)
+                self.peaks[name] = max(self.peaks[name], largest)
+
+
+def stop(process: subprocess.Popen[bytes] | None, timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM to the process (and the session it leads), SIGKILL after `timeout`."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+# The services
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
+    admin = f"postgresql://postgres@{HOST}:{POSTGRES_PORT}/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@{HOST}:{POSTGRES_PORT}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def redis_broker() -> Iterator[tuple[str, str]]:
+    """A broker URL on an empty Redis database, and a queue prefix of our own."""
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    for db in REDIS_DBS:
+        client = redis.Redis(host=HOST, port=REDIS_PORT, db=db, socket_timeout=5)
+        if client.dbsize() == 0:
+            break
+    else:
+        raise RuntimeError(f"no empty Redis database among {list(REDIS_DBS)}")
+    # A marker, so that a parallel run does not take this database too.
+    client.set(f"{prefix}.claim", "1", ex=24 * 3600)
+    try:
+        yield f"redis://{HOST}:{REDIS_PORT}/{db}", prefix
+    finally:
+        # Our queues and kombu's bookkeeping: this database held nothing before.
+        keys = list(client.scan_iter(match="*", count=500))
+        if keys:
+            client.delete(*keys)
+
+
+@dataclass
+class Hub:
+    url: str
+    token: str
+    data_dir: Path
+    database_url: str
+    orthanc: OrthancPeer
+    web: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+    logs: Path
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self.token}"}
+
+    def hub_cpu(self) -> float:
+        return cpu_seconds([self.web.pid, self.worker.pid])
+
+    def orthanc_cpu(self) -> float:
+        process = self.orthanc._process
+        return cpu_seconds([process.pid]) if process else 0.0
+
+    def orthanc_pid(self) -> int:
+        process = self.orthanc._process
+        assert process is not None
+        return process.pid
+
+    def check_alive(self) -> None:
+        for name, process in (("gunicorn", self.web), ("celery", self.worker)):
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.logs}")
+
+    def query(self, sql: str, *args: object) -> list[tuple]:
+        with psycopg.connect(self.database_url, connect_timeout=5) as connection:
+            return connection.execute(sql, args).fetchall()
+
+
+def _wait(predicate, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}; see {log}")
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} not ready within {START_TIMEOUT:.0f} s; see {log}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@contextlib.contextmanager
+def running_hub(
+    *, tree: Path = ROOT, web_workers: int = 2, keep: bool = False, extra_env: dict | None = None
+) -> Iterator[Hub]:
+    """The whole stack for the block; `tree` is the source tree the hub runs from."""
+    python = sys.executable
+    work = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    logs = work / "logs"
+    logs.mkdir()
+    processes: list[subprocess.Popen[bytes]] = []
+    orthanc = OrthancPeer(work / "orthanc")
+    try:
+        with postgres_database() as database_url, redis_broker() as (broker_url, prefix):
+            try:
+                orthanc.start()
+                data_dir = work / "data"
+                data_dir.mkdir()
+                port = free_port()
+                env = {
+                    **os.environ,
+                    "HUB_DATA_DIR": str(data_dir),
+                    "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+                    "DATABASE_URL": database_url,
+                    "CELERY_BROKER_URL": broker_url,
+                    "HUB_QUEUE_PREFIX": prefix,
+                    "HUB_STOWRS_URL": orthanc.dicomweb_url,
+                    "HUB_STOWRS_USERNAME": orthanc.username,
+                    "HUB_STOWRS_PASSWORD": orthanc.password,
+                    "HUB_STOWRS_TIMEOUT": "900",
+                    "HUB_PWA_DIR": str(ROOT / "mobile_client" / "pwa" / "dist"),
+                    "HUB_HOST": HOST,
+                    "HUB_PORT": str(port),
+                    **(extra_env or {}),
+                }
+                for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
+                    subprocess.run(
+                        [python, "manage.py", *step],
+                        cwd=tree,
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                made = subprocess.run(
+                    [python, "manage.py", "hubuser", "bench", "--role", "capturer"],
+                    cwd=tree,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                token = made.stdout.strip().splitlines()[-1].strip()
+                worker_log = logs / "celery.log"
+                # The commands of hub/launch.py; each process leads a session of its
+                # own, so Ctrl-C reaches only this script, which stops them in order.
+                with worker_log.open("ab") as log:
+                    worker = subprocess.Popen(
+                        [
+                            *(python, "-m", "celery", "-A", "hub", "worker", "--beat"),
+                            *("--schedule", str(data_dir / "celerybeat-schedule")),
+                            *("-Q", f"{prefix}.cpu,{prefix}.io", "--loglevel", "INFO"),
+                        ],
+                        cwd=tree,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                processes.append(worker)
+                web_log = logs / "gunicorn.log"
+                with web_log.open("ab") as log:
+                    web = subprocess.Popen(
+                        [
+                            *(python, "-m", "gunicorn", "hub.wsgi", "--bind", f"{HOST}:{port}"),
+                            *("--workers", str(web_workers), "--timeout", "900"),
+                            # gunicorn 23+ shares ~/.gunicorn/ between instances otherwise.
+                            "--no-control-socket",
+                            *("--access-logfile", str(logs / "access.log")),
+                        ],
+                        cwd=tree,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                processes.append(web)
+                url = f"http://{HOST}:{port}"
+                _wait(lambda: _answers(f"{url}/healthz"), "gunicorn", web, web_log)
+                _wait(lambda: b" ready." in worker_log.read_bytes(), "celery", worker, worker_log)
+                hub = Hub(
+                    url=url,
+                    token=token,
+                    data_dir=data_dir,
+                    database_url=database_url,
+                    orthanc=orthanc,
+                    web=web,
+                    worker=worker,
+                    logs=logs,
+                    env=env,
+                )
+                yield hub
+            finally:
+                for process in reversed(processes):
+                    stop(process)
+                orthanc.stop()
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        orthanc.stop()
+        if keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def source_tree(tree: Path | None, commit: str | None) -> Iterator[tuple[Path, str]]:
+    """The tree the hub runs from, and how to name it: `tree` as it is on disk, or
+    `commit` exported by ``git archive`` (read-only for the repository), so a run
+    is not disturbed by edits in the working tree and can be repeated."""
+    if commit is None:
+        path = (tree or ROOT).resolve()
+        head = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        yield path, f"working tree {path} at {head or '?'}" + (" with edits" if dirty else "")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="hub-bench-tree-"))
+    try:
+        full = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{commit}^{{commit}}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        archive = subprocess.Popen(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", full], stdout=subprocess.PIPE
+        )
+        subprocess.run(["tar", "-x", "-C", str(folder)], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            raise RuntimeError(f"git archive {full} failed")
+        yield folder, f"commit {full[:12]} (git archive)"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def machine_note() -> str:
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)"
+
+
+def dump(value: object) -> str:
+    return json.dumps(value, indent=2, default=str)
