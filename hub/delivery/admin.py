@@ -1,25 +1,9 @@
 from django.contrib import admin
 
-from hub.delivery.models import Delivery, Withdrawal
+from hub.delivery.models import Withdrawal
 
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = [
-        "id",
-        "capture",
-        "destination",
-        "status",
-        "attempts",
-        "updated_at",
-        "last_error",
-    ]
-    list_filter = ["status", "destination"]
-    search_fields = ["capture__id"]
-    readonly_fields = [f.name for f in Delivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
+# Deliveries, destinations and routing rules are in hub.workbench.destinations_admin
+# (re-sending a delivery starts a task, which only the workbench may do).
 
 
 @admin.register(Withdrawal)

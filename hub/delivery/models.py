@@ -80,3 +80,88 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"withdraw {self.sop_instance_uid} ({self.status})"
+
+
+class DestinationKind(models.TextChoices):
+    STOW_RS = "stow-rs", "DICOMweb STOW-RS"
+    C_STORE = "c-store", "DIMSE C-STORE"
+    MHD = "mhd", "IHE MHD (ITI-65), the original with XDS metadata"
+    FOLDER = "folder", "Folder export (PS3.10 files)"
+
+
+class Destination(models.Model):
+    """Somewhere captures are delivered to, managed by operators in the admin.
+
+    HUB_STOWRS_URL and HUB_MHD_URL seed the rows "archive" and "mhd"
+    (`from_settings`), kept in step with those settings.
+    """
+
+    name = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=DestinationKind.choices)
+    enabled = models.BooleanField(default=True)
+    url = models.URLField(max_length=1024, blank=True, help_text="STOW-RS or MHD: the base URL")
+    host = models.CharField(max_length=255, blank=True, help_text="C-STORE: the SCP's host")
+    port = models.PositiveIntegerField(null=True, blank=True, help_text="C-STORE: its port")
+    called_aet = models.CharField(max_length=16, blank=True, help_text="C-STORE: its AE title")
+    folder = models.CharField(max_length=1024, blank=True, help_text="folder export: a directory")
+    username = models.CharField(max_length=255, blank=True)
+    secret_setting = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="the environment variable holding the password (STOW-RS) or token (MHD)",
+    )
+    secret_file = models.CharField(
+        max_length=1024, blank=True, help_text="or a file holding it (a systemd or Docker secret)"
+    )
+    verify_tls = models.BooleanField(default=True, help_text="check the server's certificate")
+    timeout_seconds = models.FloatField(default=60.0)
+    from_settings = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def takes(self) -> str:
+        """What it is sent: the kept original (MHD) or the DICOM instances."""
+        return "original" if self.kind == DestinationKind.MHD else "dicom"
+
+
+class RoutingRule(models.Model):
+    """Captures that match every criterion set here go to the rule's destinations.
+
+    With no enabled rule, every enabled destination takes what it can (DICOM
+    or the original). A capture that no rule matches waits with a reason.
+    """
+
+    name = models.CharField(max_length=128)
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0, help_text="rules are listed in this order")
+    specialty = models.CharField(max_length=32, blank=True, help_text="empty: any")
+    department = models.CharField(max_length=128, blank=True, help_text="empty: any")
+    media_kind = models.CharField(
+        max_length=16, blank=True, help_text="photo, video or document; empty: any"
+    )
+    sop_class_uid = models.CharField(max_length=64, blank=True, help_text="the IOD; empty: any")
+    source = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("user", "a user's capture"), ("device", "a device's export")],
+        help_text="empty: any",
+    )
+    content = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("dicom", "the DICOM instances"), ("original", "the kept original")],
+        help_text="empty: whatever each destination takes",
+    )
+    max_size_bytes = models.BigIntegerField(null=True, blank=True, help_text="empty: any size")
+    destinations = models.ManyToManyField(Destination, related_name="rules")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,9 +16,10 @@ from django.utils import timezone
 from hub.captures.leases import capture_claim, lease_expiry, lease_renewal_register, lease_token
 from hub.captures.models import CaptureStatus
 from hub.captures.states import capture_move, capture_update
-from hub.delivery.destinations import configured_destinations, destination_sender
+from hub.delivery.destinations import destination_sender
 from hub.delivery.errors import DeliveryError
-from hub.delivery.models import Delivery, DeliveryStatus
+from hub.delivery.models import Delivery, DeliveryStatus, Destination
+from hub.delivery.routing import capture_destinations
 from hub.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,14 @@ def capture_deliveries_start(*, capture_id: UUID | str) -> list[int]:
     capture = capture_claim(capture_id, CaptureStatus.ENCAPSULATED)
     if capture is None:
         return []
-    destinations = [d for d in configured_destinations() if d.applies_to(capture)]
+    destinations = capture_destinations(capture)
     if not destinations:
         capture_update(
             capture.id,
             lease_until=None,
-            reason="no destination is configured for what this capture delivers (set "
-            "HUB_STOWRS_URL for DICOM, HUB_MHD_URL for originals); the capture waits here",
+            reason="no destination is configured or routed for what this capture delivers "
+            "(add one in the admin, or set HUB_STOWRS_URL for DICOM, HUB_MHD_URL for "
+            "originals; check the routing rules); the capture waits here",
         )
         return []
     with transaction.atomic():
@@ -234,3 +236,25 @@ def capture_delivery_retry(*, capture_id: UUID | str) -> list[int]:
 
 def delivery_capture_id(*, delivery_id: int) -> str:
     return str(Delivery.objects.values_list("capture_id", flat=True).get(id=delivery_id))
+
+
+def capture_resend(*, capture_id: UUID | str, destination: str) -> int:
+    """An operator's re-send of one capture to one destination; the delivery's id.
+
+    Only that delivery starts afresh (made if the capture never went there);
+    the capture's status is left alone, and every other delivery too.
+    """
+    if not Destination.objects.filter(name=destination).exists():
+        raise DeliveryError(f"there is no destination {destination!r}", transient=False)
+    with transaction.atomic():
+        delivery, _ = Delivery.objects.get_or_create(capture_id=capture_id, destination=destination)
+        delivery_update(
+            delivery.id,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            lease_until=None,
+            lease_owner="",
+            last_error="",
+        )
+    return delivery.id

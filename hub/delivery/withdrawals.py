@@ -23,7 +23,12 @@ from encapsulate import RejectionReason, build_rejection_note, write_atomically
 from hub.audit.services import audit_record
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.storage import data_path, instance_directory
-from hub.delivery.destinations import StowSender, configured_destinations, destination_sender
+from hub.delivery.destinations import (
+    CStoreSender,
+    StowSender,
+    configured_destinations,
+    sender_for,
+)
 from hub.delivery.errors import DeliveryError
 from hub.delivery.models import Delivery, Withdrawal, WithdrawalStatus
 from hub.delivery.senders.orthanc_rest import OrthancRest
@@ -57,9 +62,8 @@ def _withdraw(group: list[Withdrawal]) -> None:
         note, instance_directory(first.capture_id) / f"rejection-{first.note_sop_instance_uid}.dcm"
     )
     for destination in configured_destinations():
-        if destination.kind == "stow-rs":
-            archive = destination_sender(destination.name)
-            assert isinstance(archive, StowSender)
+        archive = sender_for(destination)
+        if isinstance(archive, StowSender | CStoreSender):
             archive.client.store([path])
     if (orthanc := _orthanc()) is not None:
         for withdrawal in group:

@@ -21,6 +21,8 @@ from encapsulate import RejectionReason
 from hub.audit.services import audit_record
 from hub.captures.models import CaptureStatus
 from hub.captures.states import capture_move
+from hub.delivery.models import Delivery
+from hub.delivery.services import capture_resend
 from hub.delivery.withdrawals import capture_withdrawals_plan
 from hub.matching.reconcile import (
     CORRECTABLE,
@@ -30,7 +32,7 @@ from hub.matching.reconcile import (
     locked_capture,
     validated_context,
 )
-from hub.pipeline.tasks import match_capture, retry_capture_delivery, send
+from hub.pipeline.tasks import deliver, match_capture, retry_capture_delivery, send
 
 
 def _match_once_committed(capture_id: UUID | str) -> None:
@@ -110,3 +112,21 @@ def captures_retry_delivery(capture_ids: list[UUID | str]) -> None:
     """An operator's retry of failed captures: each one's failed deliveries start afresh."""
     for capture_id in capture_ids:
         retry_capture_delivery.delay(str(capture_id))
+
+
+def deliveries_resend(delivery_ids: list[int]) -> int:
+    """An operator's re-send of chosen deliveries (each one capture to one destination)."""
+    sent = 0
+    for capture_id, destination in Delivery.objects.filter(id__in=delivery_ids).values_list(
+        "capture_id", "destination"
+    ):
+        send(deliver, capture_resend(capture_id=capture_id, destination=destination))
+        sent += 1
+    return sent
+
+
+def capture_resend_to(*, capture_id: UUID | str, destination: str) -> int:
+    """Re-sends one capture to one destination (also one it never went to)."""
+    delivery_id = capture_resend(capture_id=capture_id, destination=destination)
+    send(deliver, delivery_id)
+    return delivery_id

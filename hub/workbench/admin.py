@@ -4,10 +4,15 @@ from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from hub.audit.services import audit_record
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
 from hub.pipeline.operators import captures_retry_delivery
-from hub.workbench import capture_list, reconcile_views
+from hub.workbench import (
+    capture_list,
+    destinations_admin,  # noqa: F401  (registers its admins)
+    reconcile_views,
+)
 
 # The front page counts the operator's queues above the list of models.
 admin.site.index_template = "admin/workbench_index.html"

@@ -39,6 +39,8 @@ def xds_policy() -> XdsPolicy:
 @dataclass(frozen=True)
 class MhdSender:
     url: str
+    token: str | None = None  # None: HUB_MHD_TOKEN
+    timeout_seconds: float | None = None  # None: HUB_STOWRS_TIMEOUT
 
     def send(self, capture: Capture) -> Receipt:
         try:
@@ -54,8 +56,9 @@ class MhdSender:
             sop_instance_uid=capture.sop_instance_uid,
         )
         policy = xds_policy()
-        auth = BearerAuth(settings.HUB_MHD_TOKEN) if settings.HUB_MHD_TOKEN else None
-        timeout = (5.0, settings.HUB_STOWRS_TIMEOUT)
+        token = self.token if self.token is not None else settings.HUB_MHD_TOKEN
+        auth = BearerAuth(token) if token else None
+        timeout = (5.0, self.timeout_seconds or settings.HUB_STOWRS_TIMEOUT)
         try:
             with FhirClient(self.url, auth=auth, timeout=timeout) as client:
                 entry = describe_original(

@@ -55,10 +55,12 @@ class StowRsClient:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 30.0,
+        verify_tls: bool = True,
     ) -> None:
         self.url = url.rstrip("/")
         self._secrets = tuple(s for s in (password,) if s)
         self._session = requests.Session()
+        self._session.verify = verify_tls
         if username is not None:
             self._session.auth = (username, password or "")
         # PS3.18 10.5.3: the response is application/dicom+json.
