@@ -10,12 +10,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from capture_api.auditing import audit_request
 from capture_api.errors import ApiProblem, ErrorEnvelope
 from capture_api.permissions import IsPerson
 from hub.accounts.devices import EnrollmentRefused, device_enroll
 from hub.accounts.models import HubToken
 from hub.accounts.sign_in import SignInLocked, SignInRefused, user_sign_in
 from hub.accounts.tokens import token_revoke, tokens_visible
+from hub.audit.models import Outcome
 
 
 class SignInSerializer(serializers.Serializer):
@@ -48,6 +50,11 @@ class TokenSerializer(serializers.ModelSerializer):
         return token.digest == getattr(self.context["request"].auth, "digest", None)
 
 
+def _sign_in_failed(request: Request, username: str, why: str) -> None:
+    # The user name tried is no PHI; it is what an investigation of a lockout looks for.
+    audit_request(request, "sign-in", outcome=Outcome.REFUSED, note=f"as {username!r}: {why}")
+
+
 def _issued(token: HubToken, key: str) -> Response:
     body = {"token": key, "token_key": token.token_key, "expiry": token.expiry}
     return Response(IssuedTokenSerializer(body).data)
@@ -74,6 +81,7 @@ class TokenObtain(ErrorEnvelope, APIView):
                 name=form.validated_data["device_name"],
             )
         except SignInLocked as locked:
+            _sign_in_failed(request, form.validated_data["username"], "locked out")
             raise ApiProblem(
                 "too many failed sign-ins for this user; wait before trying again",
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
@@ -82,9 +90,13 @@ class TokenObtain(ErrorEnvelope, APIView):
                 retry_after=locked.retry_after,
             ) from None
         except SignInRefused as refused:
+            _sign_in_failed(request, form.validated_data["username"], "wrong credentials")
             raise ApiProblem(
                 str(refused), status=status.HTTP_400_BAD_REQUEST, code="credentials_invalid"
             ) from None
+        audit_request(
+            request, "sign-in", actor=token.user, entity=f"token:{token.token_key}", note=token.name
+        )
         return _issued(token, key)
 
 
@@ -104,9 +116,11 @@ class DeviceEnroll(ErrorEnvelope, APIView):
         try:
             token, key = device_enroll(code=form.validated_data["code"])
         except EnrollmentRefused as refused:
+            audit_request(request, "device.enroll", outcome=Outcome.REFUSED, note=str(refused))
             raise ApiProblem(
                 str(refused), status=400, code="enrollment_code_invalid", field="code"
             ) from None
+        audit_request(request, "device.enroll", actor=token.user, entity=f"token:{token.token_key}")
         return _issued(token, key)
 
 
@@ -129,6 +143,14 @@ class TokenRevoke(ErrorEnvelope, APIView):
     @extend_schema(responses={204: OpenApiResponse(description="revoked")})
     def delete(self, request: Request, token_key: str) -> Response:
         """Revokes one token: that device or sign-in gets 401 from now on, the others go on."""
-        if not token_revoke(actor=request.user, token_key=token_key):
+        revoked = token_revoke(actor=request.user, token_key=token_key)
+        if not revoked:
             raise ApiProblem("no such token of yours", status=404, code="not_found")
+        for token in revoked:
+            audit_request(
+                request,
+                "token.revoke",
+                entity=f"token:{token.token_key}",
+                note=f"of {token.user.get_username()} ({token.name or token.kind})",
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,9 +13,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from capture_api.auditing import audit_request
 from capture_api.context_input import text_fault
 from capture_api.errors import ApiProblem, ErrorEnvelope
 from capture_api.permissions import MayLookUpPatients
+from hub.audit.models import Outcome
 from hub.emr.client import FhirError, FhirUnavailable
 from hub.matching.lookups import (
     LookupUnavailable,
@@ -83,6 +85,23 @@ def _identifier(request: Request) -> str:
     return form.validated_data["identifier"]
 
 
+def _audited(request: Request, action: str, identifier: str, answer: Callable[[], Response]):
+    """Every look-up on record, the refused ones included, with the identifier asked for."""
+    try:
+        response = answer()
+    except ApiProblem as problem:
+        audit_request(
+            request,
+            action,
+            patient=identifier,
+            outcome=Outcome.REFUSED if problem.status < 500 else Outcome.FAILED,
+            note=problem.code,
+        )
+        raise
+    audit_request(request, action, patient=identifier)
+    return response
+
+
 class LookupView(ErrorEnvelope, APIView):
     """A look-up by MRN, sent in the POST body so that no URL or access log holds it."""
 
@@ -98,7 +117,14 @@ class PatientSearch(LookupView):
         """Active patients by wristband MRN: name, birth date and sex, to confirm who it is."""
         identifier = _identifier(request)
         # An empty list is "no such patient": None, as the other look-ups say it.
-        return _answer(lambda: [asdict(p) for p in patients_find(identifier=identifier)] or None)
+        return _audited(
+            request,
+            "patient.search",
+            identifier,
+            lambda: _answer(
+                lambda: [asdict(p) for p in patients_find(identifier=identifier)] or None
+            ),
+        )
 
 
 class PatientOrders(LookupView):
@@ -106,7 +132,12 @@ class PatientOrders(LookupView):
     def post(self, request: Request) -> Response:
         """The patient's open orders (ServiceRequest, status active)."""
         identifier = _identifier(request)
-        return _answer(lambda: patient_orders(identifier=identifier))
+        return _audited(
+            request,
+            "patient.orders",
+            identifier,
+            lambda: _answer(lambda: patient_orders(identifier=identifier)),
+        )
 
 
 class PatientEncounters(LookupView):
@@ -114,4 +145,9 @@ class PatientEncounters(LookupView):
     def post(self, request: Request) -> Response:
         """The patient's current encounters (Encounter, status in-progress)."""
         identifier = _identifier(request)
-        return _answer(lambda: patient_encounters(identifier=identifier))
+        return _audited(
+            request,
+            "patient.encounters",
+            identifier,
+            lambda: _answer(lambda: patient_encounters(identifier=identifier)),
+        )

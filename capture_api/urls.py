@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from capture_api import auth, lookups, views
+from capture_api import audit_views, auth, lookups, views
 
 urlpatterns = [
     path("api/v1/auth/token", auth.TokenObtain.as_view(), name="auth-token"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path(
         "api/v1/auth/tokens/<str:token_key>", auth.TokenRevoke.as_view(), name="auth-token-revoke"
     ),
+    path("api/v1/audit", audit_views.AuditExport.as_view(), name="audit"),
     path("api/v1/devices/enroll", auth.DeviceEnroll.as_view(), name="device-enroll"),
     path("api/v1/captures", views.CaptureListCreate.as_view(), name="capture-list"),
     # Any string: a malformed id is a 404 in the error envelope, not Django's HTML page.

@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from capture_api.auditing import audit_request
 from capture_api.errors import ApiProblem, ErrorEnvelope
 from capture_api.pagination import BoundedLimitOffsetPagination
 from capture_api.serializers import CaptureSerializer, CaptureUploadSerializer
@@ -45,6 +46,12 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
             captures = captures.filter(resumable_upload__id=upload_id)
         return captures
 
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().list(request, *args, **kwargs)
+        for item in response.data.get("results", []):
+            audit_request(request, "capture.read", capture_id=item["id"], note="in a list")
+        return response
+
     @extend_schema(
         request={"multipart/form-data": CaptureUploadSerializer},
         responses={201: CaptureSerializer},
@@ -74,6 +81,12 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
             context_data=upload.validated_data["context"],
             idempotency_key=idempotency_key,
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
+        )
+        audit_request(
+            request,
+            "capture.create",
+            capture_id=received.capture.id,
+            note="" if received.created else "replayed for its Idempotency-Key",
         )
         body = CaptureSerializer(received.capture, context={"request": request}).data
         headers = {"Location": body["url"]}
@@ -116,3 +129,8 @@ class CaptureDetail(ErrorEnvelope, generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[Capture]:
         return visible_captures(self.request)
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        audit_request(request, "capture.read", capture_id=response.data["id"])
+        return response

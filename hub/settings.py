@@ -349,6 +349,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HUB_LOG_LEVEL", "INFO")},
+    # urllib3's DEBUG lines hold whole request URLs, a FHIR search's MRN among them.
+    "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
 for _folder in (

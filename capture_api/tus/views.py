@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from capture_api.auditing import audit_request
 from capture_api.errors import ErrorEnvelope
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus import protocol
@@ -125,7 +126,7 @@ class UploadResource(TusView):
 
 
 def _append(request: Request, upload_id: str, *, offset: int) -> ResumableUpload:
-    return upload_append(
+    upload = upload_append(
         owner=request.user,
         upload_id=upload_id,
         offset=offset,
@@ -135,6 +136,9 @@ def _append(request: Request, upload_id: str, *, offset: int) -> ResumableUpload
         checksum=protocol.parse_checksum(request.headers.get("Upload-Checksum")),
         max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
     )
+    if upload.status == UploadStatus.COMPLETE and upload.capture_id:
+        audit_request(request, "capture.create", capture_id=upload.capture_id, note="tus")
+    return upload
 
 
 def _content_length(request: Request) -> int:

@@ -6,9 +6,10 @@ from hub.audit.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "capture", "actor", "note"]
-    list_filter = ["action"]
-    search_fields = ["capture__id", "note"]
+    list_display = ["at", "action", "outcome", "actor_name", "patient", "capture_id", "address"]
+    list_filter = ["action", "outcome"]
+    search_fields = ["=capture__id", "=patient", "actor_name", "entity", "note"]
+    date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

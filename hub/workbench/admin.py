@@ -108,8 +108,35 @@ class CaptureAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def change_view(self, request: HttpRequest, object_id: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().change_view(request, object_id, *args, **kwargs)
+        if response.status_code == 200:
+            admin_audit(request, "capture.read", object_id, note="admin")
+        return response
+
+    def delete_model(self, request: HttpRequest, obj: Capture) -> None:
+        admin_audit(request, "capture.delete", obj.pk, note="admin")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:
+        for capture_id in queryset.values_list("pk", flat=True):
+            admin_audit(request, "capture.delete", capture_id, note="admin")
+        super().delete_queryset(request, queryset)
+
     @admin.action(description="Retry delivery of the selected failed captures")
     def retry_delivery(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:
         failed = list(queryset.filter(status="failed").values_list("id", flat=True))
         captures_retry_delivery(failed)
         self.message_user(request, f"{len(failed)} capture(s) queued for delivery", messages.INFO)
+
+
+def admin_audit(request: HttpRequest, action: str, capture_id: object, *, note: str) -> None:
+    """An operator's access to a capture in the admin, on record."""
+    audit_record(
+        action=action,
+        capture_id=capture_id,
+        actor=request.user,
+        entity=request.path,
+        address=request.META.get("REMOTE_ADDR"),
+        note=note,
+    )

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from hub.audit.services import audit_record
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.storage import data_path
 from hub.matching.reconcile import CORRECTABLE, ReconcileRefused, capture_reject
@@ -59,6 +60,7 @@ def thumbnail(request: HttpRequest, capture_id: str) -> HttpResponse:
             image.convert("RGB").save(out, "JPEG", quality=80)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return HttpResponse(status=404)
+    _audit(request, "capture.media.read", capture, note="thumbnail")
     response = HttpResponse(out.getvalue(), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -66,6 +68,8 @@ def thumbnail(request: HttpRequest, capture_id: str) -> HttpResponse:
 
 def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
     capture = get_object_or_404(Capture, id=capture_id)
+    if request.method == "GET":
+        _audit(request, "capture.read", capture, note="reconciliation page")
     context_form = ContextForm(initial={"context": json.dumps(capture.context, indent=2)})
     reject_form = RejectForm()
     if request.method == "POST" and not request.user.has_perm("captures.change_capture"):
@@ -172,3 +176,14 @@ def _form_errors(form: forms.Form) -> str:
 def _done(request: HttpRequest, capture: Capture, message: str) -> HttpResponse:
     messages.success(request, message)
     return HttpResponseRedirect(reverse("admin:captures_capture_changelist"))
+
+
+def _audit(request: HttpRequest, action: str, capture: Capture, *, note: str) -> None:
+    audit_record(
+        action=action,
+        capture_id=capture.id,
+        actor=request.user,
+        entity=request.path,
+        address=request.META.get("REMOTE_ADDR"),
+        note=note,
+    )

@@ -57,6 +57,7 @@ def cells(route: str, method: str, granted: set[str], *, own: set[str] | None = 
 MATRIX: list[Cell] = [
     *cells("api/v1/auth/token", "post", EVERYONE),
     *cells("api/v1/devices/enroll", "post", EVERYONE),
+    *cells("api/v1/audit", "get", {"admin"}),
     *cells("api/v1/auth/tokens", "get", PEOPLE),
     *cells("api/v1/auth/tokens/<str:token_key>", "delete", {"admin"}, own=PEOPLE),
     *cells("api/v1/captures", "get", SIGNED_IN),
