@@ -82,3 +82,4 @@ class ConversionType(StrEnum):
 
     WORKSTATION = "WSD"
     SCANNED_DOCUMENT = "SD"
+    SCANNED_IMAGE = "SI"

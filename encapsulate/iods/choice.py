@@ -25,7 +25,7 @@ from pydicom.uid import (
     VLPhotographicImageStorage,
 )
 
-from encapsulate.context.capture import Specialty
+from encapsulate.context.capture import CaptureContext, Specialty
 from encapsulate.dicom.enums import Modality
 
 
@@ -72,6 +72,15 @@ MULTIFRAME_TRUE_COLOR_SC = IodChoice(
     Modality.OT,
 )
 ENCAPSULATED_PDF = IodChoice("Encapsulated PDF", EncapsulatedPDFStorage, Modality.DOC)
+# A phone's picture or video of an ultrasound scanner's screen: Secondary
+# Capture of the source's modality (PS3.3 C.7.3.1.1.1, C.8.6.1), never US data.
+POCUS_SCREEN = IodChoice("Secondary Capture Image", SecondaryCaptureImageStorage, Modality.US)
+POCUS_SCREEN_VIDEO = IodChoice(
+    "Multi-frame True Color Secondary Capture Image",
+    MultiFrameTrueColorSecondaryCaptureImageStorage,
+    Modality.US,
+)
+SECONDARY_CAPTURES = (SecondaryCaptureImageStorage, MultiFrameTrueColorSecondaryCaptureImageStorage)
 
 _PHOTO = {
     Specialty.ENDOSCOPY: VL_ENDOSCOPIC,
@@ -102,3 +111,29 @@ def choose_iod(specialty: Specialty, kind: MediaKind) -> IodChoice:
     if kind is MediaKind.SCREEN and specialty is Specialty.GENERAL:
         return SECONDARY_CAPTURE
     return _PHOTO.get(specialty, VL_PHOTOGRAPHIC)
+
+
+def is_secondary_capture(iod: IodChoice) -> bool:
+    return iod.sop_class_uid in SECONDARY_CAPTURES
+
+
+def probe_export(context: CaptureContext, make: str | None) -> bool:
+    """Whether a POCUS capture is the ultrasound device's own export.
+
+    Only when the context says an ultrasound device sent it (``context.device``
+    with modality US, as a POCUS dock's drop folder does) and the media carries
+    no camera's make (EXIF or QuickTime): then it is US data, with the device as
+    equipment. Anything else (a phone's photo or video of the scanner's screen,
+    a screenshot from an app) is a screen capture: Secondary Capture, DERIVED,
+    made by the phone, claiming no ultrasound acquisition.
+    """
+    device = context.device
+    return device is not None and device.modality == Modality.US and not make
+
+
+def capture_iod(context: CaptureContext, kind: MediaKind, *, make: str | None) -> IodChoice:
+    """``choose_iod``, with POCUS told apart: probe export or screen capture."""
+    pocus = context.specialty is Specialty.POCUS and kind is not MediaKind.DOCUMENT
+    if pocus and not probe_export(context, make):
+        return POCUS_SCREEN_VIDEO if kind is MediaKind.VIDEO else POCUS_SCREEN
+    return choose_iod(context.specialty, kind)

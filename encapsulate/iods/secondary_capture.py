@@ -31,15 +31,17 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.choice import SECONDARY_CAPTURE
+from encapsulate.iods.choice import SECONDARY_CAPTURE, IodChoice
 from encapsulate.media.privacy import PrivacyFlags
 
 if TYPE_CHECKING:
     # Only the type: the photo path decodes the image and calls this module.
     from encapsulate.photo.decode import RasterImage
 
-# PS3.3 C.8.6.1: WSD, workstation — the image came from a screen.
+# PS3.3 C.8.6.1: WSD, workstation — the image came from a screen; SI, scanned
+# image — a camera's picture of a scanner's screen (a POCUS screen capture).
 CONVERSION_TYPE = ConversionType.WORKSTATION
+SCREEN_PICTURE_CONVERSION = ConversionType.SCANNED_IMAGE
 _CLOCK_TIMES = ("InstanceCreationDate", "InstanceCreationTime")
 
 
@@ -51,6 +53,7 @@ def build_secondary_capture(
     producer: Producer,
     privacy: PrivacyFlags,
     transfer_syntax: str,
+    iod: IodChoice = SECONDARY_CAPTURE,
 ) -> Dataset:
     """A Secondary Capture Image dataset with file meta; the pixels are stored losslessly."""
     pixels = raster.pixels
@@ -79,16 +82,18 @@ def build_secondary_capture(
         context=context,
         identity=identity,
         producer=producer,
-        contribution="Wrapped a screen image as DICOM Secondary Capture",
+        contribution=f"Wrapped a {raster.info.mime_type} image as DICOM Secondary Capture",
         acquired=acquired,
-        modality=SECONDARY_CAPTURE.modality,
+        modality=iod.modality,
         make=raster.info.make,
         model=raster.info.model,
         extra_texts=(raster.info.make, raster.info.model, site.meaning if site else None),
     )
 
     # SC Equipment (C.8.6.1)
-    ds.ConversionType = CONVERSION_TYPE
+    ds.ConversionType = (
+        CONVERSION_TYPE if iod.modality == SECONDARY_CAPTURE.modality else SCREEN_PICTURE_CONVERSION
+    )
     # General Image (C.7.6.1) and SC Image (C.8.6.2)
     ds.PatientOrientation = ""
     ds.ContentDate = da(acquired)

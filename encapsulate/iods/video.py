@@ -19,6 +19,7 @@ from pydicom.tag import Tag
 
 from encapsulate.context.capture import BodySite, CaptureContext
 from encapsulate.dicom.enums import (
+    ConversionType,
     ImageLaterality,
     LossyImageCompression,
     LossyImageCompressionMethod,
@@ -36,7 +37,7 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.choice import US_MULTIFRAME, IodChoice
+from encapsulate.iods.choice import POCUS_SCREEN_VIDEO, US_MULTIFRAME, IodChoice
 from encapsulate.media.privacy import video_privacy_flags
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from encapsulate.video.probe import VideoProbe
 
 FRAME_TIME = Tag(0x0018, 0x1063)
+SCREEN_VIDEO = "a video of the ultrasound scanner's screen, not the scanner's own images"
 # Lossy Image Compression Method defined terms (PS3.3 C.7.6.1.1.5.1).
 COMPRESSION_METHODS = {
     "h264": LossyImageCompressionMethod.H264,
@@ -188,6 +190,17 @@ def build_video_dataset(
     ]
     if origin.derived and origin.derivation:
         ds.DerivationDescription = origin.derivation[:1024]
+    if iod is POCUS_SCREEN_VIDEO:
+        # SC Equipment (C.8.6.1) and SC Multi-frame Image (C.8.6.3): a phone's
+        # video of the scanner's screen, not ultrasound data (iods.choice.probe_export).
+        ds.ConversionType = ConversionType.SCANNED_IMAGE
+        ds.ImageType = [
+            PixelDataCharacteristics.DERIVED,
+            PatientExaminationCharacteristics.SECONDARY,
+        ]
+        ds.DerivationDescription = "; ".join(
+            filter(None, (SCREEN_VIDEO, ds.get("DerivationDescription")))
+        )[:1024]
     _compression(ds, stream, source, origin.derived)
     # Burned In Annotation and Recognizable Visual Features (C.7.6.1), by the
     # specialty's policy (media.privacy.POLICIES): YES for POCUS and endoscopy.
@@ -199,7 +212,7 @@ def build_video_dataset(
     # Image Laterality U (unknown / unpaired) keeps series Laterality (2C) out
     # of the question; series may mix sides (PEERS.md, Validation).
     ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
-    if iod is not US_MULTIFRAME:
+    if iod not in (US_MULTIFRAME, POCUS_SCREEN_VIDEO):
         # VL Image (C.8.12.1) and Acquisition Context (C.7.6.14, may be empty)
         ds.AcquisitionContextSequence = Sequence()
 

@@ -132,9 +132,10 @@ def build_photo_image(
     ds.BurnedInAnnotation = privacy.burned_in_annotation
     ds.RecognizableVisualFeatures = privacy.recognizable_visual_features
     lossy = pixels.lossy
-    if lossy is None and iod in OPHTHALMIC:
-        # Type 1 in Ophthalmic Photography (C.8.17.2): a lossless file from an
-        # eye camera's export is taken as never lossy; elsewhere it stays empty.
+    if lossy is None and iod in (*OPHTHALMIC, US_IMAGE):
+        # Type 1 in Ophthalmic Photography (C.8.17.2), 1C in US Image (C.8.5.6): a
+        # lossless file the device exported is taken as never lossy; elsewhere
+        # (type 2) an unknown history stays empty.
         lossy = False
     ds.LossyImageCompression = lossy_image_compression(lossy)
     if pixels.ratios:

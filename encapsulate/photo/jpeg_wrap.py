@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from encapsulate.context.capture import CaptureContext
 from encapsulate.dicom.output_file import write_atomically
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.choice import MediaKind, choose_iod
+from encapsulate.iods.choice import MediaKind, capture_iod, is_secondary_capture
 from encapsulate.iods.vl_image import build_photo_image
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import (
@@ -93,6 +93,18 @@ def wrap_jpeg(
             policy=policy,
             faces=faces,
         )
+    iod = capture_iod(context, MediaKind.PHOTO, make=jpeg.info.make)
+    if is_secondary_capture(iod):
+        # A POCUS screen capture: Secondary Capture, built from the decoded pixels.
+        return wrap_raster(
+            path,
+            context=context,
+            identity=identity,
+            producer=producer,
+            out_dir=out_dir,
+            policy=policy,
+            faces=faces,
+        )
     try:
         pixels = pixel_stream(jpeg)
     except NotWholeMcus as turned:
@@ -115,7 +127,7 @@ def wrap_jpeg(
         context=context,
         identity=identity,
         producer=producer,
-        iod=choose_iod(context.specialty, MediaKind.PHOTO),
+        iod=iod,
         privacy=flags,
         contribution="Wrapped a camera JPEG as DICOM",
     )

@@ -19,10 +19,12 @@ from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.choice import (
     OPHTHALMIC,
     OPHTHALMIC_16BIT,
+    POCUS_SCREEN,
     SECONDARY_CAPTURE,
     IodChoice,
     MediaKind,
-    choose_iod,
+    capture_iod,
+    is_secondary_capture,
 )
 from encapsulate.iods.secondary_capture import build_secondary_capture
 from encapsulate.iods.vl_image import build_photo_image
@@ -33,6 +35,8 @@ from encapsulate.photo.decode import RasterImage, read_raster
 from encapsulate.photo.pixels import encode_lossless
 from encapsulate.written import WrittenInstance
 
+# What makes a POCUS screen capture DERIVED (iods.choice.probe_export).
+SCREEN_PICTURE = "a picture of the ultrasound scanner's screen, not the scanner's own image"
 SCREEN_FORMATS = (MediaType.PNG.value, MediaType.BMP.value, MediaType.GIF.value)
 
 
@@ -51,7 +55,8 @@ def photo_iod(raster: RasterImage, context: CaptureContext) -> IodChoice:
             return OPHTHALMIC_16BIT
         return SECONDARY_CAPTURE
     screen = raster.info.mime_type in SCREEN_FORMATS
-    return choose_iod(context.specialty, MediaKind.SCREEN if screen else MediaKind.PHOTO)
+    kind = MediaKind.SCREEN if screen else MediaKind.PHOTO
+    return capture_iod(context, kind, make=raster.info.make)
 
 
 def wrap_raster(
@@ -74,7 +79,9 @@ def wrap_raster(
     if changes:
         raster = dataclasses.replace(raster, changes=raster.changes + changes)
     iod = photo_iod(raster, context)
-    is_sc = iod is SECONDARY_CAPTURE
+    is_sc = is_secondary_capture(iod)
+    if iod is POCUS_SCREEN:
+        raster = dataclasses.replace(raster, changes=(*raster.changes, SCREEN_PICTURE))
     flags = privacy_flags(
         policy or default_policy(context.specialty, screenshot=is_sc), raster.pixels, faces=faces
     )
@@ -86,6 +93,7 @@ def wrap_raster(
             producer=producer,
             privacy=flags,
             transfer_syntax=JPEGLSLossless,
+            iod=iod,
         )
         derived = bool(raster.changes)
     else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from encapsulate.context.capture import CaptureContext
 from encapsulate.errors import MediaError
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.choice import MediaKind, choose_iod
+from encapsulate.iods.choice import MediaKind, capture_iod
 from encapsulate.iods.video import VideoOrigin, build_video_dataset
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.sniff import sniff_file
@@ -102,7 +102,7 @@ def wrap_video(
     Nothing is left in ``out_dir`` if anything fails.
     """
     source, plan = plan_video(path, fragment_limit=fragment_limit)
-    iod = choose_iod(context.specialty, MediaKind.VIDEO)
+    iod = capture_iod(context, MediaKind.VIDEO, make=source.make)
     work = out_dir / f".{identity.sop_instance_uid}.video.part"
     try:
         if plan.action is Action.PASSTHROUGH:

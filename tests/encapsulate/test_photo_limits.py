@@ -121,7 +121,8 @@ def test_paired_site_needs_a_side(tmp_path: Path) -> None:
     ("specialty", "sop_class", "burned_in"),
     [
         ("endoscopy", "1.2.840.10008.5.1.4.1.1.77.1.1", "YES"),
-        ("pocus", "1.2.840.10008.5.1.4.1.1.6.1", "YES"),
+        # A phone's photo of the scanner: a screen capture (iods.choice.probe_export).
+        ("pocus", "1.2.840.10008.5.1.4.1.1.7", "YES"),
         ("ophthalmology", "1.2.840.10008.5.1.4.1.1.77.1.5.1", "NO"),
     ],
 )

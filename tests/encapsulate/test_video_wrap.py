@@ -21,7 +21,7 @@ from tests.media_video import MAKE, MODEL, PRIVATE_VIDEO_STRINGS, VideoLibrary
 
 VIDEO_PHOTO = "1.2.840.10008.5.1.4.1.1.77.1.4.1"
 VIDEO_ENDO = "1.2.840.10008.5.1.4.1.1.77.1.1.1"
-US_MULTI = "1.2.840.10008.5.1.4.1.1.3.1"
+MF_SC = "1.2.840.10008.5.1.4.1.1.7.4"
 HP41, HP42, HEVC, MPML, MPHL = (
     "1.2.840.10008.1.2.4.102",
     "1.2.840.10008.1.2.4.104",
@@ -187,7 +187,8 @@ def test_phone_metadata_becomes_attributes(
 
 @pytest.mark.parametrize(
     ("specialty", "sop_class", "modality"),
-    [("endoscopy", VIDEO_ENDO, "ES"), ("pocus", US_MULTI, "US"), ("wound", VIDEO_PHOTO, "XC")],
+    # A phone's POCUS video is a screen capture (iods.choice.probe_export): MF True Color SC.
+    [("endoscopy", VIDEO_ENDO, "ES"), ("pocus", MF_SC, "US"), ("wound", VIDEO_PHOTO, "XC")],
 )
 def test_specialty_chooses_the_iod(
     tmp_path: Path, videos: VideoLibrary, specialty: str, sop_class: str, modality: str
