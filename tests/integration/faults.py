@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
 from kombu import Connection
 
 from hub.captures.models import Capture, CaptureStatus
@@ -62,3 +66,40 @@ def started_worker(log_path: Path, env: dict[str, str]) -> CeleryWorker:
     worker = CeleryWorker(log_path, env)
     worker.start()
     return worker
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (a Celery worker and its pool)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        one = todo.pop()
+        tree.append(one)
+        todo.extend(children.get(one, []))
+    return tree
+
+
+def kill_worker(worker: CeleryWorker) -> None:
+    """SIGKILL a worker and its pool at once: nothing is acknowledged or released."""
+    assert worker.process is not None
+    for pid in process_tree(worker.process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.process.wait(timeout=30)
+
+
+def instances_in_study(orthanc: OrthancPeer, study_instance_uid: str) -> int:
+    response = requests.post(
+        f"{orthanc.url}/tools/find",
+        json={"Level": "Instance", "Query": {"StudyInstanceUID": study_instance_uid}},
+        auth=(orthanc.username, orthanc.password),
+        timeout=10,
+    )
+    response.raise_for_status()
+    return len(response.json())
