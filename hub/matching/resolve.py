@@ -94,13 +94,12 @@ def check_demographics(sent: Patient, emr: PatientRecord) -> str | None:
             f"only the MRN {sent.id} was sent; a second identifier (name or birth date) "
             "must agree with the EMR before a capture is filed"
         )
+    # The reason reaches the capturer: it names the field, never the EMR's value
+    # (operators compare both on the reconciliation page, from the match report).
     if sent.birth_date and sent.birth_date != emr.birth_date:
-        return (
-            f"birth date {sent.birth_date.isoformat()} sent for {sent.id}, but the EMR has "
-            f"{emr.birth_date.isoformat() if emr.birth_date else 'none'}"
-        )
+        return f"the birth date sent for {sent.id} does not match the EMR's"
     if sent.name and not names_agree(sent.name, emr.name):
-        return f"name {sent.name} sent for {sent.id}, but the EMR has {emr.name}"
+        return f"the name sent for {sent.id} does not match the EMR's"
     return None
 
 

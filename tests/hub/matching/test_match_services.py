@@ -81,8 +81,8 @@ def test_without_an_order_the_current_encounter_is_used(
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        ({"name": "DOE^JOHN"}, "but the EMR has Doe^Jane^Q"),
-        ({"name": None, "birth_date": "1970-01-03"}, "birth date 1970-01-03"),
+        ({"name": "DOE^JOHN"}, "the name sent for"),
+        ({"name": None, "birth_date": "1970-01-03"}, "the birth date sent for"),
         ({"name": None}, "a second identifier"),
     ],
     ids=["name", "birth-date", "mrn-only"],
@@ -97,6 +97,8 @@ def test_demographics_that_disagree_stop_the_capture(
 
     assert capture.status == CaptureStatus.UNMATCHED
     assert words in capture.reason
+    # The capturer reads the reason: never the EMR's name or birth date in it.
+    assert "Doe" not in capture.reason and "1970-01-02" not in capture.reason
     assert capture.match_report["emr_patient"]["name"] == "Doe^Jane^Q"
 
 
