@@ -207,6 +207,9 @@ class Hub:
     worker: subprocess.Popen[bytes]
     logs: Path
     env: dict[str, str] = field(repr=False)
+    queries: int = 0
+    _connection: psycopg.Connection | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -214,6 +217,9 @@ class Hub:
 
     def hub_cpu(self) -> float:
         return cpu_seconds([self.web.pid, self.worker.pid])
+
+    def web_cpu(self) -> float:
+        return cpu_seconds([self.web.pid])
 
     def orthanc_cpu(self) -> float:
         process = self.orthanc._process
@@ -230,8 +236,30 @@ class Hub:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.logs}")
 
     def query(self, sql: str, *args: object) -> list[tuple]:
-        with psycopg.connect(self.database_url, connect_timeout=5) as connection:
-            return connection.execute(sql, args).fetchall()
+        """One autocommit query on a connection kept open (one session for the whole run)."""
+        with self._lock:
+            if self._connection is None or self._connection.closed:
+                self._connection = psycopg.connect(
+                    self.database_url, autocommit=True, connect_timeout=5
+                )
+            self.queries += 1
+            return self._connection.execute(sql, args).fetchall()
+
+    def database_counters(self) -> tuple[int, int]:
+        """(sessions, transactions) PostgreSQL counted in the hub's database so far.
+
+        Statistics reach pg_stat_database within a second or so of a
+        transaction's end; the caller waits before its last reading.
+        """
+        [(sessions, transactions)] = self.query(
+            "SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        return sessions, transactions
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
 
 
 def _wait(predicate, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -351,7 +379,10 @@ def running_hub(
                     logs=logs,
                     env=env,
                 )
-                yield hub
+                try:
+                    yield hub
+                finally:
+                    hub.close()
             finally:
                 for process in reversed(processes):
                     stop(process)

@@ -126,6 +126,40 @@ def summary(collapsed: Path, *, within: str, top: int = 25) -> tuple[int, list, 
     )
 
 
+# Where a sample of a task goes: the first label whose marker is in its stack.
+CATEGORIES = (
+    ("jpegtran (the worker waiting for it)", "encapsulate/photo/jpeg_transform.py:jpegtran"),
+    ("upload: storing the original", "hub/captures/storage.py:store_original"),
+    ("upload: multipart parsing", "django/http/multipartparser.py"),
+    ("faces: the preview decode", "encapsulate/photo/jpeg_wrap.py:preview_pixels"),
+    ("faces: the cascade", "encapsulate/media/privacy.py:count_faces"),
+    ("PostgreSQL: connecting", "psycopg/connection.py:Connection.connect"),
+    ("PostgreSQL: queries", "psycopg/"),
+    ("broker: publishing", "kombu/messaging.py:Producer.publish"),
+    ("STOW-RS request", "hub/delivery/senders/"),
+    ("DICOM: build and write", "encapsulate/"),
+    ("Django ORM and the rest of the hub", "hub/"),
+)
+
+
+def categories(collapsed: Path, *, within: str) -> list[tuple[str, float]]:
+    """Share of the samples within `within` per CATEGORIES label (exclusive)."""
+    shares: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit() or within not in stack:
+            continue
+        frames = [f"{path}:{name}" for name, path in map(_parse, stack.split(";"))]
+        count = int(count_text)
+        total += count
+        label = next(
+            (label for label, marker in CATEGORIES if any(marker in f for f in frames)), "other"
+        )
+        shares[label] += count
+    return [(label, count / total) for label, count in shares.most_common()] if total else []
+
+
 def print_summary(outputs: dict[str, tuple[Path, str]], top: int = 25) -> None:
     """Prints, for each profile, where the samples within its `within` files went."""
     for name, (path, within) in outputs.items():
@@ -138,6 +172,10 @@ def print_summary(outputs: dict[str, tuple[Path, str]], top: int = 25) -> None:
         print("| --- | --- |")
         for frame, share in frames:
             print(f"| {frame} | {share:.0%} |")
+        print("| where (first match, exclusive) | share |")
+        print("| --- | --- |")
+        for label, share in categories(path, within=within):
+            print(f"| {label} | {share:.0%} |")
         print("| package at the leaf | share |")
         print("| --- | --- |")
         for package, share in leaves:

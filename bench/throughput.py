@@ -70,6 +70,8 @@ STOW_TYPE = f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'
 # Every wait is bounded: past this a phase is reported as unfinished.
 DRAIN_TIMEOUT = 900.0
 REQUEST_TIMEOUT = 300.0
+# PostgreSQL publishes a backend's statistics within about a second.
+STATS_DELAY = 2.0
 
 
 @dataclass
@@ -295,13 +297,21 @@ def hub_burst(
     hub: Hub, photos: list[Photo], clients: int, profile: contextlib.AbstractContextManager
 ) -> tuple[Phase, dict]:
     poster = Poster(hub)
+    sessions_before, transactions_before = hub.database_counters()
+    queries_before = hub.queries
     with profile:
         cpu_before, orthanc_before = hub.hub_cpu(), hub.orthanc_cpu()
+        web_before = hub.web_cpu()
         start = time.time()
         in_lanes(clients, photos, poster.post)
         posted = time.time() - start
         finished = wait_terminal(hub, list(poster.began))
         cpu, orthanc_cpu = hub.hub_cpu() - cpu_before, hub.orthanc_cpu() - orthanc_before
+        web_cpu = hub.web_cpu() - web_before
+    time.sleep(STATS_DELAY)
+    # Our own count queries are one transaction each, on one session opened before.
+    ours = hub.queries - queries_before
+    sessions_after, transactions_after = hub.database_counters()
     latencies, statuses, last = outcomes(hub, poster.began)
     archived_at = sorted(start + latency for latency in latencies)
     order = {
@@ -312,6 +322,10 @@ def hub_burst(
         else float("nan"),
         "statuses": statuses,
         "finished": finished,
+        "web_cpu": web_cpu / len(photos),
+        "worker_cpu": (cpu - web_cpu) / len(photos),
+        "sessions": (sessions_after - sessions_before) / len(photos),
+        "transactions": (transactions_after - transactions_before - ours) / len(photos),
     }
     phase = Phase(
         name=f"hub burst, {clients} clients",
@@ -468,6 +482,10 @@ def main() -> None:
             f"| burst: first archived after (s) | {_f(order['first_archived_s'], 1)} |\n"
             f"| burst: median capture archived after (s) | {_f(order['median_archived_s'], 1)} |\n"
             f"| burst: last archived after (s) | {_f(burst_phase.seconds, 1)} |\n"
+            f"| burst: CPU-s per capture, gunicorn / Celery (jpegtran included) "
+            f"| {order['web_cpu']:.3f} / {order['worker_cpu']:.3f} |\n"
+            f"| burst: PostgreSQL sessions per capture | {order['sessions']:.1f} |\n"
+            f"| burst: PostgreSQL transactions per capture | {order['transactions']:.1f} |\n"
             f"| burst: median latency / burst duration (goal <= 0.33) "
             f"| {_f(percentile(burst_phase.latencies, 0.5) / burst_phase.seconds)} |"
         )
