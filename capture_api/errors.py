@@ -255,7 +255,8 @@ class ErrorSchema(AutoSchema):
 
 
 class ErrorEnvelope:
-    """Mixin for the API's views: their errors in the envelope, documented in the schema.
+    """Mixin for the API's views: their errors in the envelope, documented in the schema,
+    and no answer cached (`Cache-Control: no-store`).
 
     `error_statuses` maps an HTTP method to the error statuses it can answer
     with; each is documented as a response of the `Error` component.
@@ -266,3 +267,9 @@ class ErrorEnvelope:
 
     def get_exception_handler(self):  # DRF's hook
         return exception_handler
+
+    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Answers of the API hold PHI (contexts, look-ups): no cache along the way keeps one.
+        response.setdefault("Cache-Control", "no-store")
+        return response

@@ -6,6 +6,7 @@ embedded defaults: SQLite and a serverless Celery broker under HUB_DATA_DIR.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "axes",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "hub.accounts",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its 429.
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -343,6 +346,42 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "lookup": env_str("HUB_LOOKUP_RATE", "120/min"),
 }
 
+# Production over HTTPS (docs/security.md): with HUB_PUBLIC_URL=https://..., the
+# hub redirects to HTTPS, sends HSTS, and keeps its cookies secure. Behind a
+# TLS-terminating proxy, HUB_PROXY_SSL_HEADER names the header that proxy sets
+# (X-Forwarded-Proto), and the proxy must strip it from clients' requests.
+HUB_PUBLIC_URL = env_url("HUB_PUBLIC_URL")
+HUB_HTTPS = bool(HUB_PUBLIC_URL and HUB_PUBLIC_URL.startswith("https://"))
+HUB_PROXY_SSL_HEADER = env_optional("HUB_PROXY_SSL_HEADER")
+if HUB_PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + HUB_PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+if HUB_HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("HUB_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HUB_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HUB_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HUB_HSTS_PRELOAD", True)
+    CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, HUB_PUBLIC_URL]
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+# The API speaks JSON only: no browsable API pages.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# CSP on every page (django-csp); the capture app's own, stricter <meta> policy applies too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # the admin's style attributes
+        "img-src": ["'self'", "blob:", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -353,6 +392,9 @@ LOGGING = {
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
+# Data at rest: everything the hub creates (the SQLite database, originals,
+# DICOM, uploads) is its user's alone, 0600 files in 0700 folders.
+os.umask(0o077)
 for _folder in (
     HUB_DATA_DIR,
     FILE_UPLOAD_TEMP_DIR,
