@@ -1,13 +1,15 @@
-"""The automatic outline: the region around a seed point whose colour stands out from
-the skin around it.
+"""The automatic outline: the region around a seed point that is not skin.
 
-A two-class colour split in CIE L*a*b* (lightness weighted down, so shading
-matters less than hue), grown from the seed: the wound's colour is taken at
-the seed, the skin's from a ring around the region found so far, and each
-pixel near the wound goes to the nearer of the two, three times over. The
-boundary thus falls half-way between wound and skin, where a blurred edge
-really is. Runs on a copy at most ``WORK_SIDE`` pixels long; the outline is
-scaled back to the photo.
+Wounds are not one colour (red granulation, yellow slough, dark eschar), but
+all of them differ from the skin around them. So the skin's colour is
+modelled, first from the whole photo (mostly skin), then from a ring around
+the region found so far, in CIE L*a*b* with lightness weighted down (shading
+matters less than hue); a pixel belongs to the wound when its distance from
+the skin's colour is over half-way to the wound's less distinct parts (the
+40th percentile of the region's distances), where a blurred edge between
+them lies. The connected part overlapping the previous region is kept, its
+holes filled, three times over. Runs on a copy at most ``WORK_SIDE`` pixels
+long; the outline is scaled back to the photo.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from encapsulate.measure.refusal import MeasurementRefused
 WORK_SIDE = 1024
 LIGHTNESS_WEIGHT = 0.5
 ROUNDS = 3
+INSIDE_QUANTILE = 0.4
 # Colour difference (weighted L*a*b*) below which wound and skin are not told apart.
 MIN_CONTRAST = 6.0
 
@@ -42,13 +45,15 @@ def _marker_mask(shape: tuple[int, int], markers: list[Marker], scale: float) ->
     return mask.astype(bool)
 
 
-def _component_at(mask: np.ndarray, seed: tuple[int, int]) -> np.ndarray:
+def _component_over(mask: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """The connected part of ``mask`` that overlaps ``previous`` most, holes filled."""
     _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    label = labels[seed[1], seed[0]]
-    if label == 0:
+    overlap = np.bincount(labels[previous & mask].ravel(), minlength=1)
+    overlap[0] = 0
+    if not overlap.any():
         return np.zeros_like(mask)
-    region = labels == label
-    # Fill holes: the outer contour, filled.
+    region = labels == int(np.argmax(overlap))
+    # Fill holes (slough or a reflection inside the wound): the outer contour, filled.
     contours, _ = cv2.findContours(
         region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
     )
@@ -78,33 +83,36 @@ def auto_outline(
     radius = max(3, round(0.01 * min(rows, cols)))
     disk = np.zeros((rows, cols), np.uint8)
     cv2.circle(disk, (sx, sy), radius, 1, thickness=-1)
-    wound_colour = np.median(lab[disk.astype(bool)], axis=0)
+    region = disk.astype(bool)
     # The skin's colour: first the photo's (mostly skin), then a ring around the region.
     skin_colour = np.median(lab[~excluded], axis=0)
-    if np.linalg.norm(skin_colour - wound_colour) < MIN_CONTRAST:
-        raise MeasurementRefused(
-            "nothing at the chosen point stands out from the skin: trace the wound"
-        )
     ring_width = max(5, round(0.03 * min(rows, cols)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring_width + 1,) * 2)
-    region = disk.astype(bool)
+    ring = ~region & ~excluded
     for round_ in range(ROUNDS):
         if round_:
             ring = cv2.dilate(region.astype(np.uint8), kernel).astype(bool) & ~region & ~excluded
             if ring.any():
                 skin_colour = np.median(lab[ring], axis=0)
-        nearer = np.linalg.norm(lab - wound_colour, axis=2) < np.linalg.norm(
-            lab - skin_colour, axis=2
-        )
+        away = np.linalg.norm(lab - skin_colour, axis=2)
+        # Half-way between the skin and the wound's less distinct parts (slough
+        # beside granulation), where a blurred edge between them lies.
+        inside = float(np.quantile(away[region], INSIDE_QUANTILE))
+        outside = float(np.median(away[ring]))
+        if inside - outside < MIN_CONTRAST:
+            raise MeasurementRefused(
+                "nothing at the chosen point stands out from the skin: trace the wound"
+            )
         candidate = cv2.morphologyEx(
-            (nearer & ~excluded).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
+            ((away > (inside + outside) / 2) & ~excluded).astype(np.uint8),
+            cv2.MORPH_OPEN,
+            np.ones((3, 3), np.uint8),
         ).astype(bool)
-        region = _component_at(candidate, (sx, sy))
+        region = _component_over(candidate, region)
         if not region.any():
             raise MeasurementRefused(
                 "nothing at the chosen point stands out from the skin: trace the wound"
             )
-        wound_colour = np.median(lab[region], axis=0)
     if region.sum() > 0.5 * rows * cols or (
         region[0].any() or region[-1].any() or region[:, 0].any() or region[:, -1].any()
     ):

@@ -22,6 +22,8 @@ from PIL import Image
 
 SKIN = {"light": (226, 178, 152), "dark": (92, 58, 42)}
 WOUND_RGB = (165, 38, 44)
+SLOUGH_RGB = (214, 190, 118)
+ERYTHEMA_RGB = (205, 96, 92)
 TEXTURE_PX_PER_MM = 6.0
 TEXTURE_MM = (360.0, 300.0)  # width, height; the wound at the centre
 SUPERSAMPLE = 2
@@ -128,6 +130,7 @@ def _texture(
     marker_mm: float,
     marker_id: int,
     inverted: bool,
+    bed: str,
 ) -> np.ndarray:
     w = round(TEXTURE_MM[0] * TEXTURE_PX_PER_MM)
     h = round(TEXTURE_MM[1] * TEXTURE_PX_PER_MM)
@@ -144,6 +147,17 @@ def _texture(
     mottle = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 3)
     mottle /= max(1e-6, float(np.abs(mottle).max()))
     wound_colour = np.array(WOUND_RGB, np.float32)[None, None, :] * (1 + 0.15 * mottle[..., None])
+    if bed == "mixed":
+        # Yellow slough over about a third of the bed, and a red rim of erythema
+        # fading over 4 mm outside the edge: what makes real wounds hard to outline.
+        patches = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 8)
+        slough = np.clip((patches - np.quantile(patches, 0.66)) * 40, 0, 1)[..., None]
+        wound_colour = wound_colour * (1 - slough) + np.float32(SLOUGH_RGB) * slough
+        outside = cv2.GaussianBlur(alpha, (0, 0), 2.0 * TEXTURE_PX_PER_MM)
+        rim = np.clip(outside * 2.5, 0, 1)[..., None] * 0.45
+        texture = texture * (1 - rim) + np.float32(ERYTHEMA_RGB) * rim
+    elif bed != "granulation":
+        raise ValueError(f"bed is granulation or mixed, not {bed}")
     texture = texture * (1 - alpha[..., None]) + wound_colour * alpha[..., None]
     # The sticker: white (black when inverted), 1.5 x the marker; the marker's cells
     # fill whole texture pixels, so its printed size is exact.
@@ -206,13 +220,15 @@ def render(
     noise: float = 2.0,
     seed: int = 1,
     extra_marker: tuple[tuple[float, float], float] | None = None,
+    bed: str = "granulation",
 ) -> Scene:
-    """One photo; ``extra_marker`` is (centre mm, side mm) of a second sticker."""
+    """One photo; ``extra_marker`` is (centre mm, side mm) of a second sticker; ``bed``
+    is ``granulation`` (red, mottled) or ``mixed`` (with slough and an erythema rim)."""
     rng = np.random.default_rng(seed)
     wound = wound_polygon(wound_radius_mm, seed)
-    texture = _texture(rng, skin, wound, marker_at_mm, marker_mm, marker_id, inverted)
+    texture = _texture(rng, skin, wound, marker_at_mm, marker_mm, marker_id, inverted, bed)
     if extra_marker is not None:
-        second = _texture(rng, skin, wound, extra_marker[0], extra_marker[1], 3, inverted)
+        second = _texture(rng, skin, wound, extra_marker[0], extra_marker[1], 3, inverted, bed)
         cx, cy = (_to_texture(np.array([extra_marker[0]]))[0] + 0.5).round().astype(int)
         half = round(extra_marker[1] * 0.75 * TEXTURE_PX_PER_MM)
         ys, xs = slice(cy - half, cy + half), slice(cx - half, cx + half)

@@ -89,6 +89,15 @@ def test_automatic_outline_is_within_10_percent_on_both_skin_tones(
     assert area_error(measured.size.area_cm2, shot.area_cm2) < 0.10
 
 
+@pytest.mark.parametrize(("seed", "skin"), [(2, "light"), (2, "dark"), (4, "dark")])
+def test_automatic_outline_keeps_slough_and_leaves_the_red_rim(seed: int, skin: str) -> None:
+    # Mixed beds where a one-colour split (the first version) refused or lost
+    # most of the wound: slough patches are not skin, so they stay inside.
+    shot = scene(bed="mixed", skin=skin, seed=seed)
+    measured = measure_pixels(bgr(shot.image))
+    assert area_error(measured.size.area_cm2, shot.area_cm2) < 0.10
+
+
 def test_automatic_outline_grows_from_the_tapped_point() -> None:
     # The wound off-centre: the centre of the photo is skin, the tap is on the wound.
     shot = scene(roll_deg=0.0)
