@@ -240,6 +240,7 @@ ERROR_DESCRIPTIONS = {
     501: "the hub has no EMR configured (code `emr_not_configured`): ask the user",
     502: "the EMR refused the look-up (code `emr_refused`)",
     503: "the EMR does not answer (code `emr_unavailable`); retry after Retry-After seconds",
+    507: "the hub is short of disk space (code `insufficient_storage`); retry after Retry-After",
 }
 
 

@@ -9,8 +9,10 @@ from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from capture_api.auditing import audit_request
+from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ApiProblem, ErrorEnvelope
 from capture_api.pagination import BoundedLimitOffsetPagination
 from capture_api.serializers import CaptureSerializer, CaptureUploadSerializer
@@ -36,7 +38,9 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
     serializer_class = CaptureSerializer
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = BoundedLimitOffsetPagination
-    error_statuses = {"GET": (401,), "POST": (400, 401, 403, 413, 415, 422)}
+    error_statuses = {"GET": (401, 429), "POST": (400, 401, 403, 413, 415, 422, 429, 507)}
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "captures"
 
     def get_queryset(self) -> QuerySet[Capture]:
         captures = visible_captures(self.request)
@@ -70,6 +74,7 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
         A refusal (CaptureRefused) is answered by the error envelope's handler.
         """
         _refuse_over_limit(request)
+        disk_room_require(incoming_bytes=int(request.META.get("CONTENT_LENGTH") or 0))
         idempotency_key = _idempotency_key(request)
         upload = CaptureUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

@@ -382,6 +382,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Uploads are refused (507) while they would leave less than this free on HUB_DATA_DIR's disk.
+HUB_MIN_FREE_BYTES = env_int("HUB_MIN_FREE_BYTES", 1024**3, minimum=0)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["captures"] = env_str("HUB_CAPTURES_RATE", "600/min")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

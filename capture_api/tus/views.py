@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from capture_api.auditing import audit_request
+from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ErrorEnvelope
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus import protocol
@@ -80,11 +81,14 @@ class UploadCreate(TusView):
         with_upload = _content_length(request) > 0
         if with_upload:
             protocol.require_offset_content_type(request.content_type)
+        length = protocol.parse_size(request.headers.get("Upload-Length"), header="Upload-Length")
+        # The whole file's room is checked at creation: a refusal costs the client no byte
+        # (a file over the limit is upload_create's permanent 413, not a full disk).
+        if length <= settings.HUB_MAX_UPLOAD_BYTES:
+            disk_room_require(incoming_bytes=length)
         upload = upload_create(
             owner=request.user,
-            length=protocol.parse_size(
-                request.headers.get("Upload-Length"), header="Upload-Length"
-            ),
+            length=length,
             metadata=request.headers.get("Upload-Metadata"),
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )

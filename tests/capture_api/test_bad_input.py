@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import shutil
 from io import BytesIO
 from pathlib import Path
 
@@ -205,3 +206,22 @@ def test_tus_refusals_leave_no_part_file(capturer_client: APIClient) -> None:
     parts = settings.HUB_DATA_DIR / "uploads"
     assert not parts.exists() or not any(parts.rglob("*"))
     assert metadata_header()  # the well-formed header still builds
+
+
+@pytest.mark.parametrize("channel", ["multipart", "tus"])
+def test_uploads_are_refused_with_507_before_the_disk_fills(
+    capturer_client: APIClient, photo: bytes, settings, channel: str
+) -> None:
+    settings.HUB_MIN_FREE_BYTES = shutil.disk_usage(settings.HUB_DATA_DIR).free
+    if channel == "multipart":
+        response = capturer_client.post(
+            CAPTURES, {"file": _named(photo), "context": json.dumps(CONTEXT)}, format="multipart"
+        )
+    else:
+        response = tus_create_raw(
+            capturer_client, filename=b"wound.jpg", context=json.dumps(CONTEXT).encode()
+        )
+    assert fault(response) == (507, "insufficient_storage", None)
+    assert response.json()["error"]["retryable"] is True
+    assert int(response["Retry-After"]) > 0
+    assert nothing_kept()
