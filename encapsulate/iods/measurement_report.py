@@ -13,6 +13,9 @@ SCOORD columns and rows start at the top-left corner of the top-left pixel
 (PS3.3 C.18.6.1.1), as ``encapsulate.measure`` outlines do; the DICOM photo
 carries its pixels with the EXIF orientation applied, so the displayed
 coordinates the outline was drawn in are the photo's own.
+
+``read_measurement_report`` reads such a report back (tracking, photo,
+outline, sizes, time): what a wound's history over time is made of.
 """
 
 from __future__ import annotations
@@ -189,3 +192,64 @@ def build_measurement_report(
     for contribution in report.get("ContributingEquipmentSequence", []):
         contribution.ContributionDateTime = measured_at.strftime("%Y%m%d%H%M%S")
     return report
+
+
+@dataclass(frozen=True)
+class ReportedWoundSize:
+    """What a wound's Measurement Report says, for the wound's history over time."""
+
+    tracking_identifier: str
+    tracking_uid: str
+    photo_sop_instance_uid: str
+    outline: np.ndarray  # (n, 2), the closing point dropped
+    area_cm2: float
+    length_cm: float
+    width_cm: float
+    perimeter_cm: float | None
+    measured_at: datetime
+
+
+_READ_BACK = {
+    codes.SCT.Area.value: "area_cm2",
+    codes.SCT.LongAxis.value: "length_cm",
+    codes.SCT.ShortAxis.value: "width_cm",
+    codes.SCT.Perimeter.value: "perimeter_cm",
+}
+
+
+def read_measurement_report(dataset: Dataset) -> ReportedWoundSize:
+    """The wound's size from a report ``build_measurement_report`` wrote (read with
+    pydicom); raises ``MediaError`` if it holds no planar ROI group with an area."""
+    try:
+        report = hd.sr.ComprehensiveSR.from_dataset(dataset, copy=True)
+        groups = report.content.get_planar_roi_measurement_groups()
+    except (AttributeError, ValueError, KeyError, IndexError) as error:
+        raise MediaError(f"not a wound measurement report: {error}") from None
+    if len(groups) != 1:
+        raise MediaError(f"a wound measurement report has one ROI group, not {len(groups)}")
+    group = groups[0]
+    values: dict[str, float] = {}
+    for measurement in group.get_measurements():
+        field = _READ_BACK.get(measurement.name.value)
+        if field is not None:
+            values[field] = float(measurement.value)
+    if not {"area_cm2", "length_cm", "width_cm"} <= set(values):
+        raise MediaError("the report lacks the wound's area, long axis or short axis")
+    region = group.roi
+    points = np.asarray(region.value, dtype=np.float64)
+    if len(points) > 1 and np.allclose(points[0], points[-1]):
+        points = points[:-1]
+    measured_at = datetime.strptime(
+        f"{report.ContentDate}{str(report.ContentTime).split('.')[0]:0<6}", "%Y%m%d%H%M%S"
+    )
+    return ReportedWoundSize(
+        tracking_identifier=str(group.tracking_identifier),
+        tracking_uid=str(group.tracking_uid),
+        photo_sop_instance_uid=str(
+            region.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+        ),
+        outline=points,
+        perimeter_cm=values.get("perimeter_cm"),
+        measured_at=measured_at,
+        **{k: values[k] for k in ("area_cm2", "length_cm", "width_cm")},
+    )

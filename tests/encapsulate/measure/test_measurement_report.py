@@ -17,6 +17,7 @@ from encapsulate.iods.measurement_report import (
     AUTO_OUTLINE_ALGORITHM,
     WoundTracking,
     build_measurement_report,
+    read_measurement_report,
 )
 from encapsulate.measure import WoundMeasurement, measure_photo
 from tests.dicom_checks import dciodvfy_errors
@@ -164,3 +165,28 @@ def test_wound_tracking_uid_must_be_a_uid() -> None:
     with pytest.raises(ContextError, match="not a DICOM UID"):
         WoundTracking(identifier="Wound 1", uid="wound-1")
     assert WoundTracking(identifier="Wound 1", uid=generate_uid()).identifier == "Wound 1"
+
+
+def test_report_reads_back_as_the_wounds_size_over_time(
+    photo: tuple[pydicom.Dataset, Path], tmp_path: Path
+) -> None:
+    dataset, source = photo
+    measurement = measure_photo(source)
+    path, _ = _report_for(dataset, measurement, tmp_path)
+    reported = read_measurement_report(pydicom.dcmread(path))
+    assert reported.tracking_uid == WOUND.uid
+    assert reported.tracking_identifier == WOUND.identifier
+    assert reported.photo_sop_instance_uid == dataset.SOPInstanceUID
+    assert reported.area_cm2 == pytest.approx(measurement.size.area_cm2, abs=1e-4)
+    assert reported.width_cm == pytest.approx(measurement.size.width_cm, abs=1e-4)
+    assert reported.perimeter_cm == pytest.approx(measurement.size.perimeter_cm, abs=1e-4)
+    assert np.allclose(reported.outline, measurement.outline, atol=1e-3)
+    assert reported.measured_at == MEASURED_AT
+
+
+def test_a_photo_is_not_read_as_a_measurement_report(
+    photo: tuple[pydicom.Dataset, Path],
+) -> None:
+    dataset, _ = photo
+    with pytest.raises(MediaError, match="not a wound measurement report"):
+        read_measurement_report(dataset)
