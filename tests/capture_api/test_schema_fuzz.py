@@ -1,9 +1,9 @@
 """Schemathesis over the whole OpenAPI schema: no server error, every answer as documented.
 
 Fixed seed (derandomize) and a bounded number of examples per operation, so it
-stays within CI time; each operation is tried without a token and with a
-capturer's. The counts of requests and statuses are printed (`-s`) for the
-issue's report.
+stays within CI time; each operation is tried without a token, with a
+capturer's and with an admin's. The counts of requests and statuses are
+printed (`-s`) for the issue's report.
 """
 
 from __future__ import annotations
@@ -53,13 +53,13 @@ def _connection_kept_across_requests() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(params=["anonymous", "capturer"])
+@pytest.fixture(params=["anonymous", "capturer", "admin"])
 def authorization(
     request: pytest.FixtureRequest, private_data_dir: object, emr: object
 ) -> dict[str, str]:
     if request.param == "anonymous":
         return {}
-    client = api_client_for("fuzz-nurse", Role.CAPTURER)
+    client = api_client_for(f"fuzz-{request.param}", Role(request.param))
     return {"Authorization": client._credentials["HTTP_AUTHORIZATION"]}
 
 
