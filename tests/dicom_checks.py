@@ -22,7 +22,9 @@ DOCUMENTED_WARNINGS = (
     "Unrecognized defined term <VP9> for value 1 of attribute <Lossy Image Compression Method>",
     # DMS (Dermoscopy, PS3.3 C.7.3.1.1.1) is newer than this build.
     "Unrecognized defined term <DMS> for value 1 of attribute <Modality>",
-    # This build's US Image module lists no MPEG photometric; PS3.3 C.8.5.6.1.2 has it.
+    # US Multi-frame holding H.264: the MPEG transfer syntaxes require YBR_PARTIAL_420
+    # (PS3.5 8.2.5-8.2.11); this build's US Image module (C.8.5.6.1.2) does not list
+    # it. Not checked against the current PS3.3 text: an open question.
     "Unrecognized defined term <YBR_PARTIAL_420> for value 1 of attribute "
     "<Photometric Interpretation>",
 )
