@@ -171,3 +171,9 @@ def make_png_html_polyglot(path: Path) -> Path:
 
 
 PRIVATE_TEXTS = (OWNER.encode(), SERIAL.encode(), b"<x:xmpmeta")
+
+
+def make_device_png(path: Path, *, width: int = 96, height: int = 64) -> Path:
+    """A PNG as a device exports it: the picture only, no text, EXIF or XMP."""
+    picture(width, height).save(path)
+    return Path(path)

@@ -20,7 +20,7 @@ from encapsulate import ContextError, InstanceIdentity, Specialty, parse_context
 from tests.dicom_checks import assert_dciodvfy_clean
 from tests.media import make_jpeg
 from tests.media_documents import make_pdf
-from tests.media_photos import make_png
+from tests.media_photos import make_device_png, make_png
 from tests.media_video import make_h264
 
 # A body site per specialty: (code, paired).
@@ -42,6 +42,13 @@ ORDER = {
     "scheduled_procedure_step_id": "SPS-1",
 }
 ENCOUNTER = {"id": "ENC-1", "issuer": "HOSP"}
+DEVICE_MODALITIES = {
+    Specialty.POCUS: "US",
+    Specialty.ENDOSCOPY: "ES",
+    Specialty.OPHTHALMOLOGY: "OP",
+    Specialty.DERMOSCOPY: "DMS",
+}
+DEVICE_MODALITIES.update({s: "XC" for s in Specialty if s not in DEVICE_MODALITIES})
 
 
 def _context(specialty: Specialty, shape: str) -> dict[str, Any]:
@@ -66,6 +73,9 @@ def _context(specialty: Specialty, shape: str) -> dict[str, Any]:
             if paired
             else {"code": "SCT:12738006", "meaning": "Brain structure", "laterality": "U"}
         )
+    elif shape == "device":  # a device's drop folder, matched to the patient
+        data["device"] = {"station_aet": "DOCK1", "modality": DEVICE_MODALITIES[specialty]}
+        data["body_site"] = {"code": code, "laterality": "L"} if paired else {"code": code}
     # "bare": patient only, nothing else
     return data
 
@@ -76,6 +86,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "photo": make_jpeg(folder / "photo.jpg", width=64, height=48),
         "screen": make_png(folder / "screen.png", width=48, height=32),
+        "export": make_device_png(folder / "export.png", width=48, height=32),
         "video": make_h264(folder / "video.mp4", width=64, height=48, seconds=0.2),
         "document": make_pdf(folder / "document.pdf"),
     }
@@ -83,13 +94,14 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _refusal(specialty: Specialty, kind: str, shape: str) -> str | None:
     """The reason a combination is refused, or None when it must be written."""
-    if specialty is Specialty.OPHTHALMOLOGY and kind in ("photo", "screen") and shape == "bare":
+    photo = kind in ("photo", "screen", "export")
+    if specialty is Specialty.OPHTHALMOLOGY and photo and shape == "bare":
         return "context.body_site is required for ophthalmic photos"
     return None
 
 
-@pytest.mark.parametrize("shape", ["full", "encounter", "order", "bare"])
-@pytest.mark.parametrize("kind", ["photo", "screen", "video", "document"])
+@pytest.mark.parametrize("shape", ["full", "encounter", "order", "device", "bare"])
+@pytest.mark.parametrize("kind", ["photo", "screen", "export", "video", "document"])
 @pytest.mark.parametrize("specialty", list(Specialty), ids=lambda s: s.value)
 def test_corpus(media, tmp_path, specialty: Specialty, kind: str, shape: str) -> None:
     data = _context(specialty, shape)
@@ -119,3 +131,7 @@ def test_corpus(media, tmp_path, specialty: Specialty, kind: str, shape: str) ->
             assert ds.RequestAttributesSequence[0].RequestedProcedureID == "RP-1"
         else:
             assert ds.AccessionNumber == ""
+        if specialty is Specialty.POCUS and kind != "document":
+            # Only a device's own export is US data (iods.choice.probe_export).
+            probe = shape == "device" and kind in ("export", "video")
+            assert (ds.SOPClassUID.name.startswith("Ultrasound")) is probe
