@@ -191,6 +191,9 @@ def build_measurement_report(
     report.InstanceCreationTime = measured_at.strftime("%H%M%S")
     for contribution in report.get("ContributingEquipmentSequence", []):
         contribution.ContributionDateTime = measured_at.strftime("%Y%m%d%H%M%S")
+    if measured_at.utcoffset() is not None:
+        # SOP Common (PS3.3 C.12.1): the dates and times above are local to this offset.
+        report.TimezoneOffsetFromUTC = measured_at.strftime("%z")
     return report
 
 

@@ -99,8 +99,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "measure", help="measure a wound beside a calibration marker; print JSON"
     )
     measure.add_argument("photo", type=Path, metavar="PHOTO")
-    measure.add_argument("--outline", type=Path, help='JSON {"points": [[x, y], ...]}')
-    measure.add_argument("--at", type=_point, metavar="X,Y", help="outline automatically from here")
+    given = measure.add_mutually_exclusive_group()
+    given.add_argument("--outline", type=Path, help='JSON {"points": [[x, y], ...]}')
+    given.add_argument("--at", type=_point, metavar="X,Y", help="outline automatically from here")
     measure.add_argument(
         "--marker-mm", type=float, help=f"printed marker side (default ${MARKER_MM_ENV} or 20)"
     )

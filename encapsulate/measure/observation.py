@@ -84,6 +84,9 @@ def wound_size_observation(
     write-back recognisable. Raises ``ContextError`` when it does not
     validate.
     """
+    if effective.tzinfo is None:
+        # FHIR dateTime: a time of day needs its offset from UTC.
+        raise ContextError("the Observation's effective time needs its timezone")
     if not derived_from:
         raise ContextError("a wound size Observation is derived from the photo: name it")
     size = measurement.size

@@ -106,6 +106,21 @@ def test_bad_outline_file_exits_2(photo: Path, tmp_path: Path, content: str, rea
     assert reason in done.stderr
 
 
+def test_outline_and_tap_point_exclude_each_other(photo: Path, tmp_path: Path) -> None:
+    outline = tmp_path / "outline.json"
+    outline.write_text(json.dumps({"points": scene(tilt_deg=20.0).outline.tolist()}))
+    done = _run("measure", photo, "--outline", outline, "--at", "400,300")
+    assert done.returncode == 2
+    assert "not allowed with argument" in done.stderr
+
+
+def test_tapped_point_outlines_from_there(photo: Path) -> None:
+    x, y = scene(tilt_deg=20.0).wound_centre
+    done = _run("measure", photo, "--at", f"{x + 10:.0f},{y - 5:.0f}")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["method"] == "auto"
+
+
 def test_bad_marker_size_in_the_environment_exits_2(photo: Path) -> None:
     done = _run("measure", photo, env={"HUB_MARKER_MM": "twenty"})
     assert done.returncode == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import highdicom as hd
@@ -182,6 +182,24 @@ def test_report_reads_back_as_the_wounds_size_over_time(
     assert reported.perimeter_cm == pytest.approx(measurement.size.perimeter_cm, abs=1e-4)
     assert np.allclose(reported.outline, measurement.outline, atol=1e-3)
     assert reported.measured_at == MEASURED_AT
+
+
+def test_report_time_carries_its_timezone(
+    photo: tuple[pydicom.Dataset, Path], tmp_path: Path
+) -> None:
+    dataset, source = photo
+    identity = InstanceIdentity.mint(study_instance_uid=str(dataset.StudyInstanceUID))
+    report = build_measurement_report(
+        photo=dataset,
+        measurement=measure_photo(source),
+        wound=WOUND,
+        identity=identity,
+        measured_at=datetime(2026, 11, 28, 10, 16, tzinfo=timezone(timedelta(hours=1))),
+    )
+    assert (str(report.ContentDate), str(report.ContentTime)[:6]) == ("20261128", "101600")
+    assert report.TimezoneOffsetFromUTC == "+0100"
+    report.save_as(tmp_path / "sr.dcm", enforce_file_format=True)
+    assert dciodvfy_errors(tmp_path / "sr.dcm") == []
 
 
 def test_a_photo_is_not_read_as_a_measurement_report(

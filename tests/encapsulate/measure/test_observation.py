@@ -58,6 +58,16 @@ def test_observation_needs_the_photo_it_was_derived_from(measurement) -> None:
         )
 
 
+def test_observation_needs_an_effective_time_with_its_timezone(measurement) -> None:
+    with pytest.raises(ContextError, match="timezone"):
+        wound_size_observation(
+            measurement,
+            subject="Patient/p1",
+            effective=datetime(2026, 11, 28, 9, 15),
+            derived_from=["ImagingStudy/s1"],
+        )
+
+
 def test_observation_with_a_bad_reference_does_not_validate(measurement) -> None:
     with pytest.raises(ContextError, match="does not validate"):
         wound_size_observation(
