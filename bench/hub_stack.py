@@ -190,10 +190,17 @@ def redis_broker() -> Iterator[tuple[str, str]]:
     try:
         yield f"redis://{HOST}:{REDIS_PORT}/{db}", prefix
     finally:
-        # Our queues and kombu's bookkeeping: this database held nothing before.
-        keys = list(client.scan_iter(match="*", count=500))
-        if keys:
-            client.delete(*keys)
+        # Our queues, then kombu's and Celery's bookkeeping (unacked, bindings),
+        # but only if nobody else has come to this database meanwhile.
+        ours = list(client.scan_iter(match=f"*{prefix}*", count=500))
+        if ours:
+            client.delete(*ours)
+        rest = list(client.scan_iter(match="*", count=500))
+        generic = (b"unacked", b"_kombu.")
+        if rest and all(key.startswith(generic) for key in rest):
+            client.delete(*rest)
+        elif rest:
+            print(f"left {len(rest)} Redis keys in db {db}: not ours", file=sys.stderr)
 
 
 @dataclass
@@ -273,6 +280,16 @@ def _wait(predicate, what: str, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"{what} not ready within {START_TIMEOUT:.0f} s; see {log}")
 
 
+def _manage(tree: Path, env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *arguments], cwd=tree, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.splitlines()[-15:])
+        raise RuntimeError(f"manage.py {' '.join(arguments)} failed in {tree}:\n{tail}")
+    return done
+
+
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
@@ -296,7 +313,7 @@ def running_hub(
             try:
                 orthanc.start()
                 data_dir = work / "data"
-                data_dir.mkdir()
+                data_dir.mkdir(mode=0o700)
                 port = free_port()
                 env = {
                     **os.environ,
@@ -315,21 +332,8 @@ def running_hub(
                     **(extra_env or {}),
                 }
                 for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
-                    subprocess.run(
-                        [python, "manage.py", *step],
-                        cwd=tree,
-                        env=env,
-                        check=True,
-                        capture_output=True,
-                    )
-                made = subprocess.run(
-                    [python, "manage.py", "hubuser", "bench", "--role", "capturer"],
-                    cwd=tree,
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
+                    _manage(tree, env, *step)
+                made = _manage(tree, env, "hubuser", "bench", "--role", "capturer")
                 token = made.stdout.strip().splitlines()[-1].strip()
                 worker_log = logs / "celery.log"
                 # The commands of hub/launch.py; each process leads a session of its
