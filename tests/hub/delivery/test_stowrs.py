@@ -60,7 +60,7 @@ def test_store_puts_the_instance_in_the_archive_with_its_pixel_data(
     assert stored.PixelData == sent.PixelData
 
 
-def test_a_photo_over_one_megabyte_goes_through_chunked(
+def test_a_photo_over_one_megabyte_goes_through_streamed(
     client: StowRsClient, running_archive: OrthancPeer, tmp_path: Path
 ) -> None:
     sent = write_photo(tmp_path / "large.dcm", size=(1200, 1000), noise=True)
@@ -284,6 +284,27 @@ def test_accepted_with_warnings_is_success(stub_archive: StubArchive, tmp_path: 
     receipt = StowRsClient(stub_archive.url).store([tmp_path / "photo.dcm"])
 
     assert receipt == Receipt(stored_sop_instance_uids=(sent.SOPInstanceUID,), retrieve_url=None)
+
+
+def test_the_body_is_sent_with_its_content_length_not_chunked(
+    stub_archive: StubArchive, tmp_path: Path
+) -> None:
+    """Orthanc 1.10 burns ten times the CPU on a chunked body: the length goes first."""
+    first = write_photo(tmp_path / "a.dcm", size=(1200, 1000), noise=True)
+    second = write_photo(tmp_path / "b.dcm")
+    stub_archive.status = 200
+    stub_archive.body = store_response(referenced=[first.SOPInstanceUID, second.SOPInstanceUID])
+
+    StowRsClient(stub_archive.url).store([tmp_path / "a.dcm", tmp_path / "b.dcm"])
+
+    ((_, headers, body),) = stub_archive.requests
+    assert "Transfer-Encoding" not in headers
+    assert int(headers["Content-Length"]) == len(body)
+    boundary = headers["Content-Type"].split("boundary=")[1]
+    parts = body.split(f"--{boundary}".encode())
+    assert parts[0] == b"" and parts[-1] == b"--\r\n"
+    sent = [part.split(b"\r\n\r\n", 1)[1].removesuffix(b"\r\n") for part in parts[1:-1]]
+    assert sent == [(tmp_path / "a.dcm").read_bytes(), (tmp_path / "b.dcm").read_bytes()]
 
 
 def test_a_failed_sop_in_an_accepted_answer_is_a_failure(
