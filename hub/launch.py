@@ -34,6 +34,8 @@ class Child:
     name: str
     command: list[str]
     cwd: Path = ROOT
+    env: dict[str, str] | None = None  # None: this process's environment
+    log: Path | None = None  # None: this process's stdout and stderr
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     stable_after: float = 60.0
@@ -44,7 +46,13 @@ class Child:
     start_after: float = 0.0
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command, cwd=self.cwd)
+        if self.log is None:
+            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env)
+        else:
+            with self.log.open("ab") as out:
+                self.process = subprocess.Popen(
+                    self.command, cwd=self.cwd, env=self.env, stdout=out, stderr=out
+                )
         self.started_at = time.monotonic()
         print(f"launch: started {self.name} (pid {self.process.pid})", flush=True)
 
@@ -154,8 +162,11 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
 
 
 def main() -> int:
+    # Patients' images: the data directory and everything in it for the hub's user
+    # only (as hub.settings sets for its own processes; the check hub.E001 insists).
+    os.umask(0o077)
     data_dir = Path(os.environ.get("HUB_DATA_DIR") or ROOT / "var").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ["HUB_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DJANGO_SECRET_KEY", _secret_key(data_dir))
     python = sys.executable

@@ -109,9 +109,10 @@ def capture_correct(
 
 
 def captures_retry_delivery(capture_ids: list[UUID | str]) -> None:
-    """An operator's retry of failed captures: each one's failed deliveries start afresh."""
+    """An operator's retry of failed captures: the step each failed at starts again
+    with fresh tries, or its failed deliveries start afresh."""
     for capture_id in capture_ids:
-        retry_capture_delivery.delay(str(capture_id))
+        send(retry_capture_delivery, str(capture_id))
 
 
 def deliveries_resend(delivery_ids: list[int]) -> int:

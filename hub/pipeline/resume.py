@@ -36,23 +36,38 @@ class Stalled:
     withdrawals: list[str] = field(default_factory=list)  # capture ids
 
 
-def stalled_work() -> Stalled:
+def step_queue(step: str) -> str:
+    """The queue a step's task waits on (see CELERY_TASK_ROUTES)."""
+    return settings.HUB_QUEUE_CPU if step in ("inspect", "encapsulate") else settings.HUB_QUEUE_IO
+
+
+def stalled_work(*, busy_queues: frozenset[str] = frozenset()) -> Stalled:
+    """What to send now. Work that is merely quiet (its message perhaps lost) is
+    left alone while its queue in `busy_queues` still holds messages: under a
+    backlog its message is most likely still waiting there, and sending it
+    again would only lengthen the queue. Due retries and lapsed leases are
+    sent whatever the queues hold.
+    """
     now = timezone.now()
     quiet_since = now - timedelta(seconds=settings.HUB_RESUME_INTERVAL_SECONDS)
     # A lease that ran out with no news since: its worker died (or its wait ended).
     lapsed = Q(lease_until__lt=now, updated_at__lt=F("lease_until"))
     quiet = Q(updated_at__lt=quiet_since)
+    quiet_states = [s for s, step in NEXT_STEP.items() if step_queue(step) not in busy_queues]
     captures = (
         Capture.objects.filter(status__in=list(NEXT_STEP))
         .filter(lease_free())
-        .filter(lapsed | quiet)
+        .filter(lapsed | (quiet & Q(status__in=quiet_states)))
         .values_list("status", "id")
     )
+    io_quiet = quiet if settings.HUB_QUEUE_IO not in busy_queues else Q(pk__in=[])
     deliveries = (
         Delivery.objects.filter(status__in=OPEN)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(Q(next_attempt_at__lte=now, updated_at__lt=F("next_attempt_at")) | lapsed | quiet)
+        .filter(
+            Q(next_attempt_at__lte=now, updated_at__lt=F("next_attempt_at")) | lapsed | io_quiet
+        )
         .values_list("id", flat=True)
     )
     notices = Capture.objects.filter(

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from celery import shared_task
-from kombu.exceptions import OperationalError
+from celery import current_app, shared_task
+from django.conf import settings
+from kombu.exceptions import ChannelError, OperationalError
 
 from hub.captures.leases import (
     capture_notice_claim,
@@ -85,7 +86,10 @@ def encapsulate_capture(capture_id: str) -> None:
     with step(capture_id):
         moved = capture_encapsulate(capture_id=capture_id)
     if moved:
-        send(start_delivery, capture_id)
+        # Opening the deliveries is a few rows, no I/O: done here rather than one
+        # message later, so that a capture is never seen `encapsulated` without
+        # either its deliveries or the reason it has none.
+        start_delivery(capture_id)
 
 
 @shared_task
@@ -148,9 +152,27 @@ STEP_TASKS = {
 }
 
 
+def busy_queues(broker_url: str | None = None) -> frozenset[str]:
+    """The hub's queues that hold messages now (on the app's broker unless named)."""
+    busy = set()
+    try:
+        with current_app.connection_for_read(broker_url) as connection:
+            for queue in (settings.HUB_QUEUE_CPU, settings.HUB_QUEUE_IO):
+                try:
+                    declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+                except ChannelError:  # no such queue yet: nothing waits in it
+                    continue
+                if declared.message_count:
+                    busy.add(queue)
+    except Exception:  # whatever the broker fails to say, sending again is the safe side
+        log.warning("cannot read the queues' lengths; the sweep sends quiet work again")
+        return frozenset()
+    return frozenset(busy)
+
+
 @shared_task
 def resume_stalled_captures() -> None:
-    stalled = stalled_work()
+    stalled = stalled_work(busy_queues=busy_queues())
     stalled_sent(stalled)
     for step_name, capture_id in stalled.steps:
         log.warning("resuming capture %s at step %s", capture_id, step_name)

@@ -106,3 +106,39 @@ def test_a_withdrawal_due_after_the_corrected_copy_is_archived_is_sent_by_the_sw
 
     Withdrawal.objects.update(next_attempt_at=timezone.now() + timedelta(minutes=1))
     assert stalled_work().withdrawals == []
+
+
+def test_quiet_work_waits_while_its_queue_holds_messages_but_a_lapsed_lease_does_not(
+    tmp_path: Path, settings
+) -> None:
+    settings.HUB_RESUME_INTERVAL_SECONDS = 60
+    now = timezone.now()
+    queued = received_capture(tmp_path / "queued", patient_id="queued")
+    dead = received_capture(tmp_path / "dead", patient_id="dead")
+    Capture.objects.filter(id=queued.id).update(updated_at=now - timedelta(minutes=5))
+    Capture.objects.filter(id=dead.id).update(
+        lease_until=now - timedelta(seconds=1), updated_at=now - timedelta(seconds=20)
+    )
+    cpu = frozenset({settings.HUB_QUEUE_CPU})
+
+    assert stalled_work(busy_queues=cpu).steps == [("inspect", str(dead.id))]
+    assert sorted(stalled_work(busy_queues=frozenset()).steps) == sorted(
+        [("inspect", str(queued.id)), ("inspect", str(dead.id))]
+    )
+
+
+def test_the_sweep_reads_which_queues_hold_messages_from_a_real_redis(
+    tmp_path: Path, settings
+) -> None:
+    from hub.pipeline.tasks import busy_queues, inspect_capture
+    from tests.integration.faults import enqueue
+    from tests.peers.redis import RedisPeer
+
+    redis = RedisPeer(tmp_path / "redis")
+    redis.start()
+    try:
+        assert busy_queues(redis.url) == frozenset()
+        enqueue(redis.url, inspect_capture, "no-such-capture")
+        assert busy_queues(redis.url) == frozenset({settings.HUB_QUEUE_CPU})
+    finally:
+        redis.stop()
