@@ -6,10 +6,11 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from kombu import Connection
 
@@ -103,3 +104,21 @@ def instances_in_study(orthanc: OrthancPeer, study_instance_uid: str) -> int:
     )
     response.raise_for_status()
     return len(response.json())
+
+
+@pytest.fixture
+def suite_worker_paused(celery_worker: CeleryWorker) -> Iterator[None]:
+    """The suite's own worker (tests/conftest.py) shares the database: its sweep
+    would take up a fault test's captures. SIGSTOP it for the test, so that only
+    the test's own workers do the work; SIGCONT it after."""
+    assert celery_worker.process is not None
+    pids = process_tree(celery_worker.process.pid)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)

@@ -25,6 +25,7 @@ from tests.integration.faults import (
     kill_worker,
     started_worker,
     statuses,
+    suite_worker_paused,
     wait_until,
     worker_env,
 )
@@ -32,7 +33,13 @@ from tests.peers.orthanc import OrthancPeer
 from tests.peers.redis import RedisPeer
 from tests.peers.tcp_proxy import TcpProxy
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("suite_worker_paused"),
+]
+
+__all__ = ["suite_worker_paused"]  # the fixture, imported for this module's tests
 
 PHOTOS = 30
 OUTAGE_SECONDS = 20.0

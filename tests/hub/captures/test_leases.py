@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from hub.captures.leases import capture_claim, capture_release, leases_renewed
 from hub.captures.models import Capture, CaptureStatus
@@ -15,19 +16,31 @@ from tests.hub.factories import received_capture
 
 S = CaptureStatus
 
-# The heartbeat writes from a thread of its own: the rows must be committed.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
+
+# The heartbeat writes from a thread of its own, so its tests commit their rows
+# (transaction=True), where the suite's running worker can see them; they claim
+# in a state its sweep never resumes (unmatched), so that it leaves them alone.
+committed = pytest.mark.django_db(transaction=True)
+QUIET = S.UNMATCHED
 
 
+def _waiting(tmp_path: Path) -> Capture:
+    capture = received_capture(tmp_path)
+    Capture.objects.filter(id=capture.id).update(status=QUIET)
+    return capture
+
+
+@committed
 def test_a_live_step_longer_than_its_lease_is_never_taken_twice(tmp_path: Path, settings) -> None:
     settings.HUB_STEP_LEASE_SECONDS = 3
-    capture = received_capture(tmp_path)
+    capture = _waiting(tmp_path)
     taken_by_another = []
     with leases_renewed(every=0.5):
-        assert capture_claim(capture.id, S.RECEIVED) is not None
+        assert capture_claim(capture.id, QUIET) is not None
         deadline = time.monotonic() + 2.5 * settings.HUB_STEP_LEASE_SECONDS
         while time.monotonic() < deadline:
-            taken_by_another.append(capture_claim(capture.id, S.RECEIVED) is not None)
+            taken_by_another.append(capture_claim(capture.id, QUIET) is not None)
             time.sleep(0.2)
     assert len(taken_by_another) > 10
     assert not any(taken_by_another)
@@ -48,24 +61,29 @@ def test_a_dead_workers_step_is_taken_again_once_its_lease_runs_out(
     assert again.step_attempts == 2
 
 
+@committed
 def test_the_heartbeat_stops_when_the_step_ends(tmp_path: Path, settings) -> None:
     settings.HUB_STEP_LEASE_SECONDS = 1
-    capture = received_capture(tmp_path)
+    capture = _waiting(tmp_path)
     with leases_renewed(every=0.2):
-        assert capture_claim(capture.id, S.RECEIVED) is not None
+        assert capture_claim(capture.id, QUIET) is not None
         time.sleep(0.5)
     time.sleep(2.0)
-    assert capture_claim(capture.id, S.RECEIVED) is not None
+    assert capture_claim(capture.id, QUIET) is not None
 
 
+@committed
 def test_two_workers_claiming_at_once_get_the_step_once(tmp_path: Path) -> None:
-    capture = received_capture(tmp_path)
+    capture = _waiting(tmp_path)
     start = threading.Barrier(2)
     won = []
 
     def claim() -> None:
-        start.wait(timeout=10)
-        won.append(capture_claim(capture.id, S.RECEIVED) is not None)
+        try:
+            start.wait(timeout=10)
+            won.append(capture_claim(capture.id, QUIET) is not None)
+        finally:
+            connection.close()  # this thread's own
 
     threads = [threading.Thread(target=claim) for _ in range(2)]
     for thread in threads:
