@@ -111,7 +111,10 @@ def main() -> int:
     redis = RedisPeer(work / "redis")
     orthanc = OrthancPeer(work / "orthanc")
     stopping = threading.Event()
-    with postgres_database() as database_url:
+    # The peers are stopped however the run ends, a failed set-up included.
+    with contextlib.ExitStack() as cleanup, postgres_database() as database_url:
+        cleanup.callback(redis.stop)
+        cleanup.callback(orthanc.stop)
         redis.start()
         orthanc.start()
         relay = TcpProxy(orthanc.http_port)
