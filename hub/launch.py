@@ -11,7 +11,6 @@ the hub; then every child is stopped and waited for.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hub.local_setup import local_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 # A worker finishes its running tasks on SIGTERM; past this it is killed (its
@@ -106,14 +107,6 @@ def supervise(children: list[Child], stopping: threading.Event) -> None:
             child.stop()
 
 
-def _secret_key(data_dir: Path) -> str:
-    path = data_dir / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def hub_children(python: str, data_dir: Path) -> list[Child]:
     host = os.environ.get("HUB_HOST", "127.0.0.1")
     port = os.environ.get("HUB_PORT", "8000")
@@ -165,10 +158,8 @@ def main() -> int:
     # Patients' images: the data directory and everything in it for the hub's user
     # only (as hub.settings sets for its own processes; the check hub.E001 insists).
     os.umask(0o077)
-    data_dir = Path(os.environ.get("HUB_DATA_DIR") or ROOT / "var").resolve()
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.environ["HUB_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SECRET_KEY", _secret_key(data_dir))
+    # Recorded, so that manage.py in any later shell finds this directory and its key.
+    data_dir = local_environment(record=True)
     python = sys.executable
 
     for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):

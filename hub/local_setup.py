@@ -3,7 +3,8 @@
 Both must find the same ones, in any shell and in any order, or README's next
 command after `make run` talks to another database than the hub does. The
 data directory is HUB_DATA_DIR when set; else the one the last `make run` on
-this checkout used, which it records in `.hub-data-dir`; else `./var`. The
+this checkout used, which it records in `.hub-data-dir` (while that folder
+exists); else `./var`. The
 secret key is DJANGO_SECRET_KEY when set; else the one kept in the data
 directory (made on first use, readable by its owner only). A production
 deployment sets both variables, and then nothing here applies.
@@ -24,8 +25,9 @@ def local_data_dir(root: Path = ROOT) -> Path:
     if given:
         return Path(given).resolve()
     record = root / RECORD
-    if record.is_file() and (recorded := record.read_text().strip()):
-        return Path(recorded)
+    if record.is_file() and (recorded := Path(record.read_text().strip())).is_dir():
+        return recorded
+    # No record, or one naming a folder since removed.
     return (root / "var").resolve()
 
 
@@ -43,6 +45,9 @@ def local_environment(*, record: bool, root: Path = ROOT) -> Path:
     """Sets HUB_DATA_DIR and DJANGO_SECRET_KEY where unset; `record` remembers the directory."""
     data_dir = local_data_dir(root)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir == (root / "var").resolve() and data_dir.stat().st_mode & 0o077:
+        # The default folder of an older `make run` was 0755; it holds patients' images.
+        data_dir.chmod(0o700)
     os.environ["HUB_DATA_DIR"] = str(data_dir)
     if not os.environ.get("DJANGO_SECRET_KEY"):
         os.environ["DJANGO_SECRET_KEY"] = local_secret_key(data_dir)

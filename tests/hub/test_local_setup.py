@@ -27,6 +27,8 @@ def test_the_data_directory_is_the_variable_then_the_recorded_one_then_var(
     assert local_data_dir(tmp_path) == (tmp_path / "var").resolve()
 
     (tmp_path / RECORD).write_text(f"{tmp_path / 'elsewhere'}\n")
+    assert local_data_dir(tmp_path) == (tmp_path / "var").resolve()  # removed since
+    (tmp_path / "elsewhere").mkdir()
     assert local_data_dir(tmp_path) == tmp_path / "elsewhere"
 
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "given"))
@@ -64,3 +66,14 @@ def test_manage_py_needs_no_secret_key_in_the_environment(tmp_path: Path) -> Non
     )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "data" / "secret_key").is_file()
+
+
+def test_an_older_make_runs_open_default_folder_is_closed_to_others(
+    tmp_path: Path, bare_environment: None
+) -> None:
+    (tmp_path / "var").mkdir(mode=0o755)
+    (tmp_path / "var").chmod(0o755)
+
+    data_dir = local_environment(record=False, root=tmp_path)
+
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700

@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 # Files README's commands read or write in the checkout, made and removed here.
 INPUTS = ("wound.jpg", "photo.jpg", "context.json", "out")
-RECORD = ROOT / ".hub-data-dir"
 START_TIMEOUT = 300.0
 
 
@@ -62,7 +61,6 @@ def checkout_inputs() -> Iterator[None]:
     present = [name for name in INPUTS if (ROOT / name).exists()]
     if present:
         pytest.fail(f"move {', '.join(present)} out of the checkout: README's commands use them")
-    record = RECORD.read_text() if RECORD.exists() else None
     make_jpeg(ROOT / "wound.jpg", width=640, height=480)
     make_jpeg(ROOT / "photo.jpg", width=640, height=480)
     (ROOT / "context.json").write_text(
@@ -79,10 +77,6 @@ def checkout_inputs() -> Iterator[None]:
                 path.rmdir()
             else:
                 path.unlink(missing_ok=True)
-        if record is None:
-            RECORD.unlink(missing_ok=True)
-        else:
-            RECORD.write_text(record)
 
 
 @pytest.fixture
