@@ -15,10 +15,13 @@ from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.accounts.tokens import token_issue
 from hub.captures.models import Capture
+from tests import db_flush
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, hospital
 from tests.integration.worker import CeleryWorker
 from tests.peers.fhir import FhirEngine, running_fhir_engine
 from tests.peers.orthanc import OrthancPeer
+
+db_flush.install()
 
 
 def api_client_for(username: str, role: Role) -> APIClient:
