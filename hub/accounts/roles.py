@@ -24,6 +24,14 @@ ROLE_PERMISSIONS: dict[Role, tuple[tuple[str, str], ...]] = {
         ("captures", "view_originaldocument"),
         ("delivery", "view_delivery"),
         ("delivery", "view_withdrawal"),
+        # Operators run the routing: which archives exist and what goes where
+        # (credentials stay in settings or files); deleting one is an admin's call.
+        ("delivery", "view_destination"),
+        ("delivery", "add_destination"),
+        ("delivery", "change_destination"),
+        ("delivery", "view_routingrule"),
+        ("delivery", "add_routingrule"),
+        ("delivery", "change_routingrule"),
         ("audit", "view_auditevent"),
         ("matching", "view_studyassignment"),
     ),

@@ -51,3 +51,16 @@ def test_capturers_do_not_get_into_the_admin() -> None:
     response = browser_for(Role.CAPTURER).get("/admin/captures/capture/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("model", ["destination", "routingrule"])
+def test_operators_manage_destinations_and_routing_rules_but_do_not_delete_them(
+    model: str,
+) -> None:
+    browser = browser_for(Role.OPERATOR)
+
+    assert browser.get(f"/admin/delivery/{model}/").status_code == 200
+    assert browser.get(f"/admin/delivery/{model}/add/").status_code == 200
+    operator = user_create_or_update(username=f"user-{Role.OPERATOR.value}", role=Role.OPERATOR)
+    assert operator.has_perm(f"delivery.change_{model}")
+    assert not operator.has_perm(f"delivery.delete_{model}")
