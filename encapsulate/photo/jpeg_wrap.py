@@ -81,30 +81,26 @@ def wrap_jpeg(
     ``faces`` is what inspection found (``MediaInfo.faces``); without it the
     faces are looked for here when the specialty's policy asks.
     """
+
+    def from_decoded_pixels() -> list[WrittenInstance]:
+        return wrap_raster(
+            path,
+            context=context,
+            identity=identity,
+            producer=producer,
+            out_dir=out_dir,
+            policy=policy,
+            faces=faces,
+        )
+
     try:
         jpeg = read_camera_jpeg(path)
     except NeedsDecoding:
-        return wrap_raster(
-            path,
-            context=context,
-            identity=identity,
-            producer=producer,
-            out_dir=out_dir,
-            policy=policy,
-            faces=faces,
-        )
+        return from_decoded_pixels()
     iod = capture_iod(context, MediaKind.PHOTO, make=jpeg.info.make)
     if is_secondary_capture(iod):
         # A POCUS screen capture: Secondary Capture, built from the decoded pixels.
-        return wrap_raster(
-            path,
-            context=context,
-            identity=identity,
-            producer=producer,
-            out_dir=out_dir,
-            policy=policy,
-            faces=faces,
-        )
+        return from_decoded_pixels()
     try:
         pixels = pixel_stream(jpeg)
     except NotWholeMcus as turned:
