@@ -75,6 +75,29 @@ def capture_reassign(
         )
 
 
+def capture_match_again(*, capture_id: UUID | str, actor: AbstractBaseUser) -> bool:
+    """An unmatched capture is looked up again as it is: the EMR may be back, or
+    the order placed since. False, and nothing written, if it is no longer unmatched.
+    """
+    with transaction.atomic():
+        capture = locked_capture(capture_id)
+        if capture.status != CaptureStatus.UNMATCHED:
+            return False
+        audit_record(
+            capture_id=capture.id,
+            action="match-again",
+            actor=actor,
+            note=f"looked up again after: {capture.reason}",
+        )
+        return capture_move(
+            capture.id,
+            source=CaptureStatus.UNMATCHED,
+            target=CaptureStatus.INSPECTED,
+            reason="",
+            match_attempts=0,
+        )
+
+
 def capture_choose_candidate(
     *, capture_id: UUID | str, actor: AbstractBaseUser, candidate_id: str
 ) -> None:

@@ -28,6 +28,7 @@ from hub.matching.reconcile import (
     CORRECTABLE,
     ReconcileRefused,
     capture_choose_candidate,
+    capture_match_again,
     capture_reassign,
     locked_capture,
     validated_context,
@@ -131,3 +132,14 @@ def capture_resend_to(*, capture_id: UUID | str, destination: str) -> int:
     delivery_id = capture_resend(capture_id=capture_id, destination=destination)
     send(deliver, delivery_id)
     return delivery_id
+
+
+def captures_match_again(capture_ids: list[UUID | str], *, actor: AbstractBaseUser) -> int:
+    """Matches the unmatched ones among `capture_ids` again; returns how many."""
+    again = 0
+    for capture_id in capture_ids:
+        with transaction.atomic():
+            if capture_match_again(capture_id=capture_id, actor=actor):
+                _match_once_committed(capture_id)
+                again += 1
+    return again

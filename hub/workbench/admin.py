@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from hub.audit.services import audit_record
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
-from hub.pipeline.operators import captures_retry_delivery
+from hub.pipeline.operators import captures_match_again, captures_retry_delivery
 from hub.workbench import (
     capture_list,
     destinations_admin,  # noqa: F401  (registers its admins)
@@ -56,7 +56,7 @@ class CaptureAdmin(admin.ModelAdmin):
     search_fields = capture_list.SEARCH_FIELDS
     date_hierarchy = "created_at"
     inlines = [DicomInstanceInline, DeliveryInline]
-    actions = ["retry_delivery"]
+    actions = ["retry_delivery", "match_again"]
     readonly_fields = [f.name for f in Capture._meta.fields]
 
     @admin.display(description="")
@@ -128,6 +128,15 @@ class CaptureAdmin(admin.ModelAdmin):
         failed = list(queryset.filter(status="failed").values_list("id", flat=True))
         captures_retry_delivery(failed)
         self.message_user(request, f"{len(failed)} capture(s) queued for delivery", messages.INFO)
+
+    @admin.action(
+        description="Match the selected unmatched captures again (the EMR or worklist is back)",
+        permissions=["change"],
+    )
+    def match_again(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:
+        unmatched = list(queryset.filter(status="unmatched").values_list("id", flat=True))
+        again = captures_match_again(unmatched, actor=request.user)
+        self.message_user(request, f"{again} capture(s) are being matched again", messages.INFO)
 
 
 def admin_audit(request: HttpRequest, action: str, capture_id: object, *, note: str) -> None:
