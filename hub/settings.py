@@ -97,7 +97,11 @@ TEMPLATES = [
 
 # Database: SQLite under HUB_DATA_DIR unless DATABASE_URL names another.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{HUB_DATA_DIR / 'hub.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections are kept for a minute and checked before reuse, in web and worker
+# alike (the worker's tasks keep theirs: CELERY_DB_REUSE_MAX, hub/celery.py).
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # The web process and the worker write the same file: WAL lets readers
@@ -180,6 +184,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every connection around every task unless told
+# to reuse them; hub/celery.py then closes only the unusable or too old ones.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("HUB_TASK_SOFT_TIME_LIMIT", 1800, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
