@@ -28,6 +28,7 @@ from encapsulate.handlers import inspector, wrapper
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.iods.rejection_note import RejectionReason, build_rejection_note
 from encapsulate.media.info import MediaInfo
+from encapsulate.media.privacy import faces_decide
 from encapsulate.media.sniff import MediaType, identify, sniff, sniff_file
 from encapsulate.written import WrittenInstance
 from encapsulate.xds.metadata import describe_original
@@ -72,14 +73,19 @@ __all__ = [
 ]
 
 
-def inspect_media(path: Path) -> MediaInfo:
+def inspect_media(path: Path, *, specialty: Specialty | None = None) -> MediaInfo:
     """Check the file's whole structure and describe it.
+
+    With ``specialty``, a photo's faces are counted only where they decide its
+    Recognizable Visual Features (``media.privacy.faces_decide``); elsewhere
+    ``MediaInfo.faces`` is None.
 
     Raises ``MediaError`` (empty, truncated, corrupt) or
     ``UnsupportedMediaError`` (text, a format not handled yet).
     """
     path = Path(path)
-    return inspector(sniff_file(path))(path)
+    detect_faces = specialty is None or faces_decide(specialty)
+    return inspector(sniff_file(path), detect_faces=detect_faces)(path)
 
 
 def wrap(

@@ -13,6 +13,7 @@ Photo wrappers also take ``faces``, the count their inspector put in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -88,8 +89,18 @@ def _handler(media_type: MediaType) -> Handler:
     return handler
 
 
-def inspector(media_type: MediaType) -> Callable[..., Any]:
-    return _load(_handler(media_type).inspect)
+# The inspectors that count faces, and take ``detect_faces=False`` to skip it.
+FACE_INSPECTORS = frozenset(
+    ("encapsulate.photo.jpeg_wrap:inspect_jpeg", "encapsulate.photo.raster_wrap:inspect_raster")
+)
+
+
+def inspector(media_type: MediaType, *, detect_faces: bool = True) -> Callable[..., Any]:
+    name = _handler(media_type).inspect
+    inspect = _load(name)
+    if detect_faces or name not in FACE_INSPECTORS:
+        return inspect
+    return functools.partial(inspect, detect_faces=False)
 
 
 def wrapper(media_type: MediaType) -> Callable[..., Any]:

@@ -72,6 +72,18 @@ def default_policy(specialty: Specialty, *, screenshot: bool = False) -> Privacy
     return POLICIES.get(specialty, PrivacyPolicy())
 
 
+def faces_decide(specialty: Specialty) -> bool:
+    """Whether counting faces can change a photo's Recognizable Visual Features.
+
+    Not where the specialty's policy fixes it anyway (YES whatever is in frame,
+    or no detector run), for a photo and a screenshot alike.
+    """
+    return any(
+        policy.detect_faces and not policy.recognizable
+        for policy in (default_policy(specialty), default_policy(specialty, screenshot=True))
+    )
+
+
 @dataclass(frozen=True)
 class PrivacyFlags:
     """The attribute values for one image, and how they were decided."""

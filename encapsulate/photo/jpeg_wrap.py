@@ -40,12 +40,15 @@ from encapsulate.photo.raster_wrap import inspect_raster, wrap_raster
 from encapsulate.written import WrittenInstance
 
 
-def inspect_jpeg(path: Path) -> MediaInfo:
-    """The JPEG's structure and capture facts, and the faces in it."""
+def inspect_jpeg(path: Path, *, detect_faces: bool = True) -> MediaInfo:
+    """The JPEG's structure and capture facts, and the faces in it (``faces`` None
+    when not ``detect_faces``)."""
     try:
         jpeg = read_camera_jpeg(path)
     except NeedsDecoding:
-        return inspect_raster(path)
+        return inspect_raster(path, detect_faces=detect_faces)
+    if not detect_faces:
+        return jpeg.info
     preview = preview_pixels(jpeg)
     faces = count_faces(preview) if preview is not None else None
     return dataclasses.replace(jpeg.info, faces=faces)

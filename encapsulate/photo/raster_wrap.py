@@ -40,9 +40,12 @@ SCREEN_PICTURE = "a picture of the ultrasound scanner's screen, not the scanner'
 SCREEN_FORMATS = (MediaType.PNG.value, MediaType.BMP.value, MediaType.GIF.value)
 
 
-def inspect_raster(path: Path) -> MediaInfo:
-    """The image's structure and capture facts, and the faces in it."""
+def inspect_raster(path: Path, *, detect_faces: bool = True) -> MediaInfo:
+    """The image's structure and capture facts, and the faces in it (``faces`` None
+    when not ``detect_faces``)."""
     raster = read_raster(path)
+    if not detect_faces:
+        return raster.info
     return dataclasses.replace(raster.info, faces=count_faces(raster.pixels))
 
 

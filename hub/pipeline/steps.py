@@ -43,7 +43,12 @@ def capture_inspect(*, capture_id: UUID | str) -> bool:
     if capture is None:
         return False
     try:
-        info = inspect_media(data_path(capture.original_path))
+        # Faces are counted only where they decide Recognizable Visual Features;
+        # the encapsulate step looks for them itself if the specialty changes.
+        info = inspect_media(
+            data_path(capture.original_path),
+            specialty=parse_context(capture.context).specialty,
+        )
     except MediaError as error:
         return _rejected(capture, CaptureStatus.RECEIVED, "inspection", error.reason)
     except BaseException as error:
