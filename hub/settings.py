@@ -198,6 +198,7 @@ CELERY_TASK_DEFAULT_QUEUE = HUB_QUEUE_IO
 CELERY_TASK_ROUTES = {
     "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
     "hub.pipeline.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
+    "hub.pipeline.tasks.measure_capture": {"queue": HUB_QUEUE_CPU},
 }
 # Surviving faults (hub.pipeline.resume, hub.captures.leases, hub.pipeline.broker).
 # Work whose message may be lost is enqueued again after this long without news.
@@ -316,6 +317,9 @@ HUB_VIEWER_URL = env_url("HUB_VIEWER_URL")
 
 # How the hub names itself in the objects it makes (Contributing Equipment).
 HUB_STATION_NAME = env_str("HUB_STATION_NAME", "CAPTUREHUB")
+# The printed side of the wound calibration marker's black square, in mm
+# (docs/wound-measurement.md); wound and burn photos are measured with it.
+HUB_MARKER_MM = env_float("HUB_MARKER_MM", 20.0, minimum=1.0)
 
 # Identity and access (hub.accounts, capture_api.auth; docs/security.md).
 # API tokens expire: a person's sign-in after HUB_TOKEN_TTL_HOURS, an enrolled

@@ -62,6 +62,15 @@ class Capture(models.Model):
     # When the EMR notice is due (again): the sweep sends it then; None once done.
     emr_notice_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    # The wound measurement of a wound or burn photo (hub.pipeline.measure):
+    # "due" after encapsulation, then "measured" (its JSON here) or "refused"
+    # (`measurement_reason` says why); "" for captures never measured. The SR's
+    # UIDs and time are minted once, so that a retry writes the same bytes.
+    measurement_state = models.CharField(max_length=16, blank=True)
+    measurement = models.JSONField(null=True, blank=True)
+    measurement_reason = models.TextField(blank=True)
+    measurement_uids = models.JSONField(null=True, blank=True)
+
     # A step in progress holds the capture until then, renewed by the step's
     # heartbeat; an expired lease means the worker died and the step may be
     # taken again. `lease_owner` tells the holder's heartbeat from a later one.

@@ -27,6 +27,7 @@ from hub.captures.models import Capture, CaptureStatus, DicomInstance
 from hub.captures.originals import delivers, original_keep
 from hub.captures.states import NEXT_STEP, capture_move
 from hub.captures.storage import data_path, file_sha256, instance_directory
+from hub.pipeline.measure import DUE, measurement_wanted
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,10 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
                 },
             )
         return capture_move(
-            capture.id, source=CaptureStatus.MATCHED, target=CaptureStatus.ENCAPSULATED
+            capture.id,
+            source=CaptureStatus.MATCHED,
+            target=CaptureStatus.ENCAPSULATED,
+            measurement_state=DUE if written and measurement_wanted(capture) else "",
         )
 
 

@@ -1,11 +1,11 @@
 """Every Celery task of the hub: each takes an id, calls one service, and
 enqueues what comes next once that service has committed.
 
-inspect -> match -> encapsulate -> start_delivery -> deliver (one per
-destination) -> withdraw_replaced and notify_emr once archived. The resume
-sweep re-enqueues whatever a lost message or a dead worker left behind, and
-sends retries when they are due: no task schedules a message for later (see
-`hub.pipeline.resume` for why).
+inspect -> match -> encapsulate -> (measure, for a wound or burn photo) ->
+start_delivery -> deliver (one per destination) -> withdraw_replaced and
+notify_emr once archived. The resume sweep re-enqueues whatever a lost
+message or a dead worker left behind, and sends retries when they are due: no
+task schedules a message for later (see `hub.pipeline.resume` for why).
 
 Each task runs inside `leases_renewed`, the heartbeat that keeps the leases
 its service claims alive for as long as it runs.
@@ -39,6 +39,7 @@ from hub.delivery.services import (
 from hub.delivery.withdrawals import capture_withdrawals_run
 from hub.emr.writeback import capture_notify_emr
 from hub.matching.services import capture_match
+from hub.pipeline.measure import capture_measure, measurement_due
 from hub.pipeline.resume import stalled_sent, stalled_work
 from hub.pipeline.steps import capture_encapsulate, capture_inspect, capture_step_retry
 
@@ -88,12 +89,26 @@ def encapsulate_capture(capture_id: str) -> None:
     if moved:
         # Opening the deliveries is a few rows, no I/O: done here rather than one
         # message later, so that a capture is never seen `encapsulated` without
-        # either its deliveries or the reason it has none.
+        # either its deliveries, the reason it has none, or a measurement due.
+        start_delivery(capture_id)
+
+
+@shared_task
+def measure_capture(capture_id: str) -> None:
+    """A wound photo's measurement (cpu); recorded or refused, delivery follows."""
+    with step(capture_id):
+        finished = capture_measure(capture_id=capture_id)
+    if finished:
         start_delivery(capture_id)
 
 
 @shared_task
 def start_delivery(capture_id: str) -> None:
+    # Also the sweep's step for an `encapsulated` capture: one still to be
+    # measured is measured first.
+    if measurement_due(capture_id):
+        send(measure_capture, capture_id)
+        return
     with step(capture_id):
         delivery_ids = capture_deliveries_start(capture_id=capture_id)
     enqueue_deliveries(delivery_ids)

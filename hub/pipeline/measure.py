@@ -1,0 +1,171 @@
+"""The measurement step: a wound or burn photo with a calibration marker is
+measured after encapsulation, on the cpu queue (docs/wound-measurement.md).
+
+The capture stays `encapsulated` while it is measured: `measurement_state` is
+"due" from encapsulation until the step has either written the SR Measurement
+Report (a DicomInstance of the capture, delivered with the photo) or recorded
+why it could not. Either way the capture goes on to delivery: a failure to
+measure never stops the photo from being archived.
+
+The step claims the capture like the others (a lease renewed by the task's
+heartbeat); a crash leaves the lease to run out and the sweep sends the
+capture's next step again, which comes back here while the measurement is
+due. The SR's UIDs, the wound's Tracking UID and the measurement's time are
+minted once and kept in `measurement_uids`, so a retry writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID
+
+import pydicom
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pydicom.uid import generate_uid
+
+from encapsulate import InstanceIdentity, parse_context
+from encapsulate.context.capture import Specialty
+from encapsulate.dicom.output_file import write_atomically
+from hub.captures.leases import capture_claim
+from hub.captures.models import Capture, CaptureStatus, DicomInstance
+from hub.captures.originals import delivers
+from hub.captures.states import capture_update
+from hub.captures.storage import data_path, file_sha256, instance_directory
+
+log = logging.getLogger(__name__)
+
+DUE = "due"
+MEASURED = "measured"
+REFUSED = "refused"
+MEASURED_SPECIALTIES = frozenset({Specialty.WOUND, Specialty.BURN})
+SR_SERIES_NUMBER = 900
+
+
+def measurement_wanted(capture: Capture) -> bool:
+    """A wound or burn photo that becomes DICOM is measured after encapsulation."""
+    context = parse_context(capture.context)
+    return (
+        context.specialty in MEASURED_SPECIALTIES
+        and capture.mime_type.startswith("image/")
+        and delivers(context.specialty, "dicom")
+    )
+
+
+def measurement_due(capture_id: UUID | str) -> bool:
+    return Capture.objects.filter(
+        id=capture_id, status=CaptureStatus.ENCAPSULATED, measurement_state=DUE
+    ).exists()
+
+
+def _uids(capture: Capture) -> dict[str, str]:
+    """The SR's UIDs and time, minted on the first try and kept for every later one."""
+    fresh = {
+        "series_instance_uid": generate_uid(),
+        "sop_instance_uid": generate_uid(),
+        "tracking_uid": generate_uid(),  # one wound per capture, for now
+        "measured_at": timezone.now().isoformat(),
+    }
+    Capture.objects.filter(id=capture.id, measurement_uids__isnull=True).update(
+        measurement_uids=fresh
+    )
+    return Capture.objects.values_list("measurement_uids", flat=True).get(id=capture.id)
+
+
+def _photo(capture: Capture) -> DicomInstance:
+    return DicomInstance.objects.get(capture=capture, sop_instance_uid=capture.sop_instance_uid)
+
+
+def _finish(capture: Capture, **fields: object) -> bool:
+    """Ends the step (lease released, tries reset); False if another holds it now."""
+    with transaction.atomic():
+        held = Capture.objects.filter(
+            id=capture.id, lease_owner=capture.lease_owner, measurement_state=DUE
+        ).exists()
+        if held:
+            capture_update(capture.id, lease_until=None, **fields)
+    return held
+
+
+def _refused(capture: Capture, reason: str) -> bool:
+    log.info("capture %s not measured: %s", capture.id, reason)
+    return _finish(capture, measurement_state=REFUSED, measurement_reason=reason[:2000])
+
+
+def capture_measure(*, capture_id: UUID | str) -> bool:
+    """Measures the capture's photo and writes its SR; True when the measurement
+    is no longer due (measured or refused), so that delivery may start."""
+    if not measurement_due(capture_id):
+        return not Capture.objects.filter(id=capture_id, measurement_state=DUE).exists()
+    last_try = Capture.objects.filter(
+        id=capture_id, step_attempts__gte=settings.HUB_STEP_MAX_ATTEMPTS - 1
+    ).exists()
+    capture = capture_claim(capture_id, CaptureStatus.ENCAPSULATED)
+    if capture is None:
+        return False
+    if last_try:
+        return _refused(
+            capture,
+            f"the measurement was tried {settings.HUB_STEP_MAX_ATTEMPTS} times without "
+            f"finishing; last: {capture.step_error or 'the worker was killed'}",
+        )
+    try:
+        return _measure(capture)
+    except Exception as error:  # never stops the photo: recorded, and delivery goes on
+        log.exception("capture %s: the measurement failed", capture.id)
+        return _refused(capture, f"the measurement failed: {type(error).__name__}: {error}")
+
+
+def _measure(capture: Capture) -> bool:
+    from encapsulate.iods.measurement_report import WoundTracking, build_measurement_report
+    from encapsulate.measure import MeasurementRefused, measure_photo
+    from hub.pipeline.steps import hub_producer  # the steps import this module
+
+    try:
+        measurement = measure_photo(
+            data_path(capture.original_path), marker_mm=settings.HUB_MARKER_MM
+        )
+    except MeasurementRefused as refusal:
+        return _refused(capture, refusal.reason)
+    uids = _uids(capture)
+    photo = _photo(capture)
+    photo_dataset = pydicom.dcmread(data_path(photo.path), stop_before_pixels=True)
+    identity = InstanceIdentity(
+        study_instance_uid=photo_dataset.StudyInstanceUID,
+        series_instance_uid=uids["series_instance_uid"],
+        sop_instance_uid=uids["sop_instance_uid"],
+        series_number=SR_SERIES_NUMBER,
+    )
+    report = build_measurement_report(
+        photo=photo_dataset,
+        measurement=measurement,
+        wound=WoundTracking(identifier=f"Wound {str(capture.id)[:8]}", uid=uids["tracking_uid"]),
+        identity=identity,
+        measured_at=datetime.fromisoformat(uids["measured_at"]),
+        producer=hub_producer(),
+    )
+    path = write_atomically(
+        report, instance_directory(capture.id) / f"{identity.sop_instance_uid}.dcm"
+    )
+    written = pydicom.dcmread(path, stop_before_pixels=True)
+    with transaction.atomic():
+        DicomInstance.objects.update_or_create(
+            sop_instance_uid=identity.sop_instance_uid,
+            defaults={
+                "capture": capture,
+                "sop_class_uid": str(report.SOPClassUID),
+                "transfer_syntax_uid": str(written.file_meta.TransferSyntaxUID),
+                "path": str(path.relative_to(settings.HUB_DATA_DIR)),
+                "size": path.stat().st_size,
+                "sha256": file_sha256(path),
+                "derived": True,
+            },
+        )
+        return _finish(
+            capture,
+            measurement_state=MEASURED,
+            measurement=measurement.as_json(),
+            measurement_reason="",
+        )
