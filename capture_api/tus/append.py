@@ -24,11 +24,14 @@ from capture_api.tus.service import lease_free, next_expiry, require_receiving, 
 from capture_api.tus.storage import (
     PartialMissing,
     partial_head,
-    partial_pieces,
+    partial_path,
     partial_remove,
+    partial_sha256,
     partial_truncate,
     partial_write,
+    running_keep,
 )
+from hub.captures.models import Capture
 from hub.captures.receive import CaptureRefused, Upload
 from hub.pipeline.start import capture_submit
 
@@ -103,6 +106,8 @@ def upload_append(
     lease = _claim(upload, offset=offset)
     size = 0
     try:
+        # The sha256 of the whole file grows as the chunks arrive (storage.py).
+        running = partial_sha256(upload.id, offset=offset, each=lease.keep)
         written = partial_write(
             upload.id,
             offset=offset,
@@ -110,6 +115,7 @@ def upload_append(
             limit=body_length,
             hasher=checksum.hasher() if checksum else None,
             before_write=lease.keep,
+            running=running,
         )
         size = written.size
         if checksum and (not written.whole or written.digest != checksum.digest):
@@ -122,9 +128,13 @@ def upload_append(
                 field="Upload-Checksum",
             )
         if offset + size == upload.length:
-            _finish(upload, lease=lease, received=size, max_bytes=max_bytes)
+            _finish(
+                upload, lease=lease, received=size, max_bytes=max_bytes, sha256=running.hexdigest()
+            )
         elif not lease.release(received=size, offset=offset + size, expires_at=next_expiry()):
             raise LeaseLost(upload.id)
+        else:
+            running_keep(upload.id, offset=offset + size, digest=running)
     except LeaseLost:
         raise TusRefusal(
             "another request took this upload over; ask HEAD for the offset",
@@ -132,6 +142,9 @@ def upload_append(
             status=423,
         ) from None
     except PartialMissing:
+        if offset + body_length == upload.length and _completed_before(upload, lease=lease):
+            upload.refresh_from_db()
+            return upload
         lease.release(received=size)
         raise TusRefusal(
             "the stored part of this upload is lost; start again", code="upload_lost", status=410
@@ -164,8 +177,11 @@ def _claim(upload: ResumableUpload, *, offset: int) -> Lease:
     )
 
 
-def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: int) -> None:
-    """The last byte is in: the hub copies the file into its originals (fsync) and records it.
+def _finish(
+    upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: int, sha256: str
+) -> None:
+    """The last byte is in: the hub moves the file into its originals (rename, no
+    copy: `sha256` was computed as the chunks arrived) and records it.
 
     The offset moves to the end only once the capture exists, so a crash here
     leaves the client re-sending the last chunk, and the idempotency key
@@ -178,7 +194,8 @@ def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: 
                 name=upload.filename,
                 size=upload.length,
                 head=partial_head(upload.id, HEAD_BYTES),
-                chunks=partial_pieces(upload.id, each=lease.keep),
+                stored=partial_path(upload.id),
+                sha256=sha256,
             ),
             context_data=upload.context,
             idempotency_key=f"tus:{upload.id}",
@@ -207,6 +224,19 @@ def _finish(upload: ResumableUpload, *, lease: Lease, received: int, max_bytes: 
     ):
         raise LeaseLost(upload.id)
     partial_remove(upload.id)
+
+
+def _completed_before(upload: ResumableUpload, *, lease: Lease) -> bool:
+    """The last chunk again after a crash between the capture's record (the file
+    moved into the originals) and the upload's: that capture completes it."""
+    capture = Capture.objects.filter(
+        created_by=upload.owner, idempotency_key=f"tus:{upload.id}"
+    ).first()
+    if capture is None:
+        return False
+    return lease.release(
+        received=0, status=UploadStatus.COMPLETE, capture=capture, offset=upload.length
+    )
 
 
 def _offset_conflict(upload: ResumableUpload) -> TusRefusal:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ from hub.captures.storage import fsync_directory
 
 PIECE_BYTES = 1024 * 1024
 SUFFIX = ".part"
+# Running sha256 of each upload's committed bytes, kept in this process (a
+# hashlib object cannot be stored): upload id -> (bytes covered, digest).
+# After a restart, or a PATCH answered by another process, `partial_sha256`
+# catches up by reading only the committed bytes it has not seen.
+_RUNNING: dict[str, tuple[int, hashlib._Hash]] = {}
+_RUNNING_LOCK = threading.Lock()
+RUNNING_KEPT = 1024
 
 
 class PartialMissing(Exception):
@@ -65,6 +73,7 @@ def partial_write(
     limit: int,
     hasher: hashlib._Hash | None,
     before_write: Callable[[], None],
+    running: hashlib._Hash | None = None,
 ) -> Written:
     """Appends up to `limit` bytes read from `source` at `offset`, then fsyncs.
 
@@ -72,6 +81,7 @@ def partial_write(
     is cut first. A body that ends early (the client went away) keeps what
     arrived: tus 1.0.0 Requests.PATCH asks the server to store as much as it can.
     `before_write` runs before each piece goes to disk; it raises to stop.
+    `running` (the sha256 of the bytes before `offset`) is fed every piece written.
     """
     path = partial_path(upload_id)
     try:
@@ -95,6 +105,8 @@ def partial_write(
             out.write(piece)
             if hasher is not None:
                 hasher.update(piece)
+            if running is not None:
+                running.update(piece)
             size += len(piece)
         out.flush()
         os.fsync(out.fileno())
@@ -115,19 +127,56 @@ def partial_head(upload_id: str, size: int) -> bytes:
         return source.read(size)
 
 
-def partial_pieces(upload_id: str, *, each: Callable[[], None]) -> Iterator[bytes]:
-    """The assembled file in 1 MiB pieces; `each` runs before every piece (lease upkeep)."""
-    with partial_path(upload_id).open("rb") as source:
-        while True:
-            each()
-            piece = source.read(PIECE_BYTES)
+def partial_remove(upload_id: str) -> None:
+    running_forget(upload_id)
+    partial_path(upload_id).unlink(missing_ok=True)
+
+
+def read_range(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """Bytes [start, end) of `path` in 1 MiB pieces (the only re-read of an upload)."""
+    with path.open("rb") as source:
+        source.seek(start)
+        while start < end:
+            piece = source.read(min(PIECE_BYTES, end - start))
             if not piece:
-                return
+                raise PartialMissing(f"{path.name} is shorter than its committed offset {end}")
+            start += len(piece)
             yield piece
 
 
-def partial_remove(upload_id: str) -> None:
-    partial_path(upload_id).unlink(missing_ok=True)
+def partial_sha256(upload_id: str, *, offset: int, each: Callable[[], None]) -> hashlib._Hash:
+    """A fresh copy of the sha256 of the upload's first `offset` (committed) bytes.
+
+    Committed bytes never change, so the digest kept by an earlier PATCH in
+    this process is caught up by reading only what it has not seen: nothing
+    when every chunk came through here, all of it once after a restart.
+    """
+    with _RUNNING_LOCK:
+        covered, digest = _RUNNING.get(upload_id, (0, None))
+        digest = digest.copy() if digest is not None and covered <= offset else None
+    if digest is None:
+        covered, digest = 0, hashlib.sha256()
+    try:
+        for piece in read_range(partial_path(upload_id), covered, offset):
+            each()
+            digest.update(piece)
+    except FileNotFoundError:
+        raise PartialMissing(f"{upload_id}{SUFFIX} is gone") from None
+    return digest
+
+
+def running_keep(upload_id: str, *, offset: int, digest: hashlib._Hash) -> None:
+    """Keeps `digest` as the sha256 of the upload's first `offset` bytes, now committed."""
+    with _RUNNING_LOCK:
+        _RUNNING.pop(upload_id, None)
+        _RUNNING[upload_id] = (offset, digest.copy())
+        while len(_RUNNING) > RUNNING_KEPT:
+            del _RUNNING[next(iter(_RUNNING))]
+
+
+def running_forget(upload_id: str) -> None:
+    with _RUNNING_LOCK:
+        _RUNNING.pop(upload_id, None)
 
 
 def partials_older_than(seconds: float) -> Iterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -19,7 +19,7 @@ from encapsulate import (
     parse_context,
 )
 from hub.captures.models import Capture
-from hub.captures.storage import data_path, store_original
+from hub.captures.storage import adopt_original, data_path, store_original
 
 
 class CaptureRefused(Exception):
@@ -39,12 +39,20 @@ class CaptureRefused(Exception):
 
 @dataclass(frozen=True)
 class Upload:
-    """What the API hands over: the file's first bytes, all its chunks, its size."""
+    """What the API hands over: the file's first bytes, all its chunks, its size.
+
+    An upload already written to disk whole (tus) gives `stored`, the file
+    below HUB_DATA_DIR, and its `sha256` instead of the chunks: the file is
+    moved into the originals when the capture is recorded, never read again,
+    and left where it is when the upload is refused or replayed.
+    """
 
     name: str
     size: int
     head: bytes
-    chunks: Iterable[bytes]
+    chunks: Iterable[bytes] = ()
+    stored: Path | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ def capture_receive(
     if idempotency_key:
         earlier = Capture.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
         if earlier is not None:
-            return _replay(earlier, _sha256(upload.chunks))
+            return _replay(earlier, upload.sha256 or _sha256(upload.chunks))
 
     try:
         context = parse_context(context_data)
@@ -98,7 +106,13 @@ def capture_receive(
     except MediaError as error:
         raise CaptureRefused(error.reason, field="file", status=415) from None
 
-    stored = store_original(upload.chunks, suffix=PurePath(upload.name).suffix.lower()[:10])
+    suffix = PurePath(upload.name).suffix.lower()[:10]
+    if upload.stored is not None and upload.sha256:
+        stored = adopt_original(
+            upload.stored, sha256=upload.sha256, size=upload.size, suffix=suffix
+        )
+    else:
+        stored = store_original(upload.chunks, suffix=suffix)
     order_study_uid = context.order.study_instance_uid if context.order else None
     identity = InstanceIdentity.mint(study_instance_uid=order_study_uid)
     try:
