@@ -15,6 +15,7 @@ urlpatterns = [
     # Any string: a malformed id is a 404 in the error envelope, not Django's HTML page.
     path("api/v1/captures/<str:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
     path("api/v1/", include("capture_api.tus.urls")),
+    path("dicom-web/", include("capture_api.dicomweb.urls")),
     # The identifier travels in the POST body, never in a URL an access log keeps.
     path("api/v1/patients/search", lookups.PatientSearch.as_view(), name="patient-search"),
     path("api/v1/patients/orders", lookups.PatientOrders.as_view(), name="patient-orders"),
