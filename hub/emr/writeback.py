@@ -25,6 +25,7 @@ from hub.captures.states import capture_update
 from hub.captures.storage import data_path
 from hub.emr.client import FhirError, FhirUnavailable
 from hub.emr.factory import fhir_client_from_settings
+from hub.emr.wound_size import observation_entry, photo_instances, sr_series
 from hub.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,8 @@ def notice_bundle(
     with this capture's series rather than created.
     """
     context = parse_context(capture.context)
-    instances = list(capture.instances.all())
+    written = list(capture.instances.all())
+    instances = photo_instances(capture, written)
     modality = {"system": DCM, "code": _modality(instances)}
     created = (context.captured_at or capture.created_at).astimezone(UTC).isoformat()
     subject = {"reference": references["patient"]}
@@ -217,6 +219,8 @@ def notice_bundle(
             }
         ],
     }
+    if report_series := sr_series(capture, written):
+        study["series"].append(report_series)
     if based_on:
         study["basedOn"] = based_on
     if encounter:
@@ -273,7 +277,9 @@ def notice_bundle(
             del announcement["description"]
     announce_query = f"identifier={DICOM_UID}|{_oid(capture.sop_instance_uid)}"
     if existing_study is not None:
-        merged = merge_series(existing_study, study["series"][0])
+        merged = existing_study
+        for series in study["series"]:
+            merged = merge_series(merged, series)
         if endpoint_ref and not merged.get("endpoint"):
             merged["endpoint"] = study["endpoint"]
         study_entry = {
@@ -303,6 +309,9 @@ def notice_bundle(
             },
         },
     ]
+    announcement_ref = entries[1]["fullUrl"]
+    if observation := observation_entry(capture, references, [study_ref, announcement_ref]):
+        entries.append(observation)
     if root and endpoint_ref:
         entries.insert(
             0,
