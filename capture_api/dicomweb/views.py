@@ -1,10 +1,11 @@
-"""STOW-RS Store Instances (PS3.18 10.5) at /dicom-web/studies: PS3.10 parts become captures.
+"""STOW-RS Store Instances (PS3.18 10.5) at /dicom-web/studies.
 
-Each part is streamed to a file (bounded memory), read by the hub
-(`hub.captures.stow`), and received like a DICOM file posted to
-/api/v1/captures (`capture_submit`). The answer is a Store Instances Response
-(PS3.18 10.5.3) in application/dicom+json: 200 all stored, 202 some refused,
-409 none stored.
+Two forms: PS3.10 parts (`type="application/dicom"`), each read by the hub
+(`hub.captures.stow`) and received like a DICOM file posted to
+/api/v1/captures; and the IHE WIC form (`type="application/dicom+json"`),
+metadata plus bulk data (`wic.py`). Every part is streamed to a file (bounded
+memory). The answer is a Store Instances Response (PS3.18 10.5.3) in
+application/dicom+json: 200 all stored, 202 some refused, 409 none stored.
 """
 
 from __future__ import annotations
@@ -20,21 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from capture_api.auditing import audit_request
+from capture_api.dicomweb.common import failure_item, part_submit, referenced_item
 from capture_api.dicomweb.multipart import MultipartError, Part, iter_parts, media_type_params
+from capture_api.dicomweb.wic import METADATA_TYPES, WicMalformed, wic_store
 from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ApiProblem, ErrorEnvelope
-from hub.captures.receive import CaptureRefused, Upload
-from hub.captures.stow import (
-    CANNOT_UNDERSTAND,
-    PROCESSING_FAILURE,
-    SOP_CLASS_NOT_SUPPORTED,
-    StowRefused,
-    stow_instance_read,
-)
-from hub.pipeline.start import capture_submit
+from hub.captures.stow import CANNOT_UNDERSTAND, StowRefused, stow_instance_read
 
-SNIFF_BYTES = 4096
 DICOM_JSON = "application/dicom+json"
 SPECIALTIES = {
     "wound",
@@ -53,10 +46,6 @@ class DicomJsonRenderer(JSONRenderer):
     format = "dicom+json"
 
 
-def _ui(value: str) -> dict:
-    return {"vr": "UI", "Value": [value]} if value else {"vr": "UI"}
-
-
 @extend_schema(exclude=True)  # DICOMweb is its own protocol (PS3.18); its answers are DICOM JSON
 class StoreInstances(ErrorEnvelope, APIView):
     parser_classes: list = []  # the body is read as a stream, part by part
@@ -66,9 +55,10 @@ class StoreInstances(ErrorEnvelope, APIView):
     def post(self, request: Request) -> Response:
         media, params = media_type_params(request.META.get("CONTENT_TYPE", ""))
         part_type = params.get("type", "").lower()
-        if media != "multipart/related" or part_type not in ("application/dicom", ""):
+        if media != "multipart/related" or part_type not in ("application/dicom", *METADATA_TYPES):
             raise ApiProblem(
-                'STOW-RS takes multipart/related; type="application/dicom"',
+                'STOW-RS takes multipart/related; type="application/dicom" '
+                'or type="application/dicom+json"',
                 status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                 code="content_type_unsupported",
                 field="Content-Type",
@@ -87,19 +77,23 @@ class StoreInstances(ErrorEnvelope, APIView):
         failed: list[dict] = []
         with tempfile.TemporaryDirectory(dir=_spool_root()) as spool:
             try:
-                for part in iter_parts(stream, params.get("boundary", ""), Path(spool)):
-                    try:
-                        referenced.append(self._store(request, part, specialty))
-                    except StowRefused as refused:
-                        failed.append(_failure(refused))
-                    finally:
-                        part.path.unlink(missing_ok=True)
-            except MultipartError as error:
+                parts = iter_parts(stream, params.get("boundary", ""), Path(spool))
+                if part_type == "application/dicom":
+                    for part in parts:
+                        try:
+                            referenced.append(_instance_store(request, part, specialty))
+                        except StowRefused as refused:
+                            failed.append(failure_item(refused))
+                        finally:
+                            part.path.unlink(missing_ok=True)
+                else:  # metadata and bulk may come in any order: all are spooled first
+                    referenced, failed = wic_store(request, list(parts), specialty=specialty)
+            except (MultipartError, WicMalformed) as error:
                 raise ApiProblem(
                     str(error), status=status.HTTP_400_BAD_REQUEST, code="malformed_request"
                 ) from None
         if not referenced and not failed:
-            raise ApiProblem("the request holds no part", status=400, code="malformed_request")
+            raise ApiProblem("the request holds no instance", status=400, code="malformed_request")
         body: dict = {}
         if referenced:
             body["00081199"] = {"vr": "SQ", "Value": referenced}
@@ -110,60 +104,28 @@ class StoreInstances(ErrorEnvelope, APIView):
             answer = status.HTTP_409_CONFLICT
         return Response(body, status=answer, content_type=DICOM_JSON)
 
-    def _store(self, request: Request, part: Part, specialty: str | None) -> dict:
-        if part.content_type not in ("application/dicom", ""):
-            raise StowRefused(
-                f"a part of type {part.content_type} in a PS3.10 request",
-                code=CANNOT_UNDERSTAND,
-            )
-        instance = stow_instance_read(part.path, specialty=specialty)
-        with part.path.open("rb") as file:
-            head = file.read(SNIFF_BYTES)
-        try:
-            received = capture_submit(
-                user=request.user,
-                upload=Upload(
-                    name=f"{instance.sop_instance_uid}.dcm",
-                    size=part.size,
-                    head=head,
-                    chunks=_chunks(part.path),
-                ),
-                context_data=instance.context,
-                max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
-            )
-        except CaptureRefused as refused:
-            code = SOP_CLASS_NOT_SUPPORTED if refused.status == 415 else PROCESSING_FAILURE
-            if refused.field == "context":
-                code = CANNOT_UNDERSTAND
-            raise StowRefused(
-                refused.reason,
-                code=code,
-                sop_class_uid=instance.sop_class_uid,
-                sop_instance_uid=instance.sop_instance_uid,
-            ) from None
-        audit_request(request, "capture.create", capture_id=received.capture.id, note="by STOW-RS")
-        return {
-            "00081150": _ui(instance.sop_class_uid),
-            "00081155": _ui(instance.sop_instance_uid),
-            "00081190": {
-                "vr": "UR",
-                "Value": [request.build_absolute_uri(f"/api/v1/captures/{received.capture.id}")],
-            },
-        }
 
-
-def _failure(refused: StowRefused) -> dict:
-    return {
-        "00081150": _ui(refused.sop_class_uid),
-        "00081155": _ui(refused.sop_instance_uid),
-        "00081197": {"vr": "US", "Value": [refused.code]},
-    }
-
-
-def _chunks(path: Path):  # type: ignore[no-untyped-def]
-    with path.open("rb") as file:
-        while chunk := file.read(1024 * 1024):
-            yield chunk
+def _instance_store(request: Request, part: Part, specialty: str | None) -> dict:
+    """One PS3.10 part: a capture of DICOM from a device, its identity kept and reconciled."""
+    if part.content_type not in ("application/dicom", ""):
+        raise StowRefused(
+            f"a part of type {part.content_type} in a PS3.10 request", code=CANNOT_UNDERSTAND
+        )
+    instance = stow_instance_read(part.path, specialty=specialty)
+    capture = part_submit(
+        request,
+        part,
+        name=f"{instance.sop_instance_uid}.dcm",
+        context=instance.context,
+        sop_class_uid=instance.sop_class_uid,
+        sop_instance_uid=instance.sop_instance_uid,
+    )
+    return referenced_item(
+        request,
+        capture,
+        sop_class_uid=instance.sop_class_uid,
+        sop_instance_uid=instance.sop_instance_uid,
+    )
 
 
 def _spool_root() -> Path:

@@ -7,6 +7,7 @@ the capture is received with. A refusal carries the PS3.18 Failure Reason.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from encapsulate.dicom.reconcile import ACCEPTED_SOP_CLASSES
 CANNOT_UNDERSTAND = 0xC000
 SOP_CLASS_NOT_SUPPORTED = 0x0122
 PROCESSING_FAILURE = 0x0110
+OUT_OF_RESOURCES = 0xA700
 
 
 class StowRefused(Exception):
@@ -101,6 +103,8 @@ def _context_of(ds: pydicom.Dataset, *, patient_id: str, specialty: str | None) 
             "accession_number": accession,
             "study_instance_uid": _text(ds, "StudyInstanceUID"),
         }
+    if body_site := _body_site(ds):
+        context["body_site"] = body_site
     if specialty:
         context["specialty"] = specialty
     if institution := _text(ds, "InstitutionName"):
@@ -108,3 +112,94 @@ def _context_of(ds: pydicom.Dataset, *, patient_id: str, specialty: str | None) 
     if description := _text(ds, "SeriesDescription") or _text(ds, "StudyDescription"):
         context["description"] = description
     return context
+
+
+def _body_site(ds: pydicom.Dataset) -> dict | None:
+    regions = ds.get("AnatomicRegionSequence") or []
+    if not regions or not regions[0].get("CodeValue"):
+        return None
+    region = regions[0]
+    scheme = str(region.get("CodingSchemeDesignator", "") or "SCT")
+    site: dict[str, object] = {"code": f"{scheme}:{region.CodeValue}"}
+    if meaning := _text(region, "CodeMeaning"):
+        site["meaning"] = meaning
+    if (laterality := _text(ds, "ImageLaterality")) in ("R", "L", "B", "U"):
+        site["laterality"] = laterality
+    return site
+
+
+# IHE WIC: the metadata's SOP class says which kind of capture it is.
+SPECIALTY_OF_SOP_CLASS = {
+    "1.2.840.10008.5.1.4.1.1.77.1.1": "endoscopy",  # VL Endoscopic
+    "1.2.840.10008.5.1.4.1.1.77.1.1.1": "endoscopy",  # Video Endoscopic
+    "1.2.840.10008.5.1.4.1.1.77.1.5.1": "ophthalmology",  # Ophthalmic Photography 8 Bit
+    "1.2.840.10008.5.1.4.1.1.77.1.7": "dermoscopy",  # Dermoscopic Photography
+    "1.2.840.10008.5.1.4.1.1.6.1": "pocus",  # Ultrasound Image
+    "1.2.840.10008.5.1.4.1.1.3.1": "pocus",  # Ultrasound Multi-frame
+}
+BULK_KEYWORDS = ("PixelData", "EncapsulatedDocument")
+
+
+@dataclass(frozen=True)
+class WicInstance:
+    """One dataset of WIC metadata: its UIDs, where its media is, the context it gives."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    bulk_data_uri: str
+    context: dict
+
+
+class MetadataInvalid(Exception):
+    """The metadata part is not a DICOM JSON array of datasets (PS3.18 F.2)."""
+
+
+def wic_metadata_read(raw: bytes, *, specialty: str | None) -> list[WicInstance | StowRefused]:
+    """Each dataset of a DICOM JSON metadata part, as a WicInstance or its refusal."""
+    try:
+        items = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise MetadataInvalid(f"the metadata is not JSON ({error})") from None
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise MetadataInvalid("the metadata is not a DICOM JSON array of datasets")
+    return [_wic_instance(item, specialty=specialty) for item in items]
+
+
+def _wic_instance(item: dict, *, specialty: str | None) -> WicInstance | StowRefused:
+    uris: list[str] = []
+
+    def bulk(tag: str, vr: str, uri: str) -> bytes:
+        uris.append(uri)
+        return b""
+
+    try:
+        ds = pydicom.Dataset.from_json(item, bulk_data_uri_handler=bulk)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return StowRefused(f"the dataset cannot be read ({error})", code=CANNOT_UNDERSTAND)
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    sop_instance = str(ds.get("SOPInstanceUID", "") or "")
+
+    def refused(reason: str, code: int = CANNOT_UNDERSTAND) -> StowRefused:
+        return StowRefused(
+            reason, code=code, sop_class_uid=sop_class, sop_instance_uid=sop_instance
+        )
+
+    if sop_class and sop_class not in ACCEPTED_SOP_CLASSES:
+        return refused(f"SOP class {sop_class} is not taken by the hub", SOP_CLASS_NOT_SUPPORTED)
+    if len(uris) != 1:
+        return refused("the dataset needs exactly one BulkDataURI (its pixel data or document)")
+    patient_id = _text(ds, "PatientID")
+    if not patient_id:
+        return refused("the dataset has no Patient ID")
+    return WicInstance(
+        sop_class_uid=sop_class,
+        sop_instance_uid=sop_instance,
+        bulk_data_uri=uris[0],
+        context=_context_of(
+            ds,
+            patient_id=patient_id,
+            specialty=specialty or SPECIALTY_OF_SOP_CLASS.get(sop_class),
+        ),
+    )
