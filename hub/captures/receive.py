@@ -54,6 +54,10 @@ class Upload:
     stored: Path | None = None
     sha256: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.stored is not None and not self.sha256:
+            raise ValueError("a stored upload comes with its sha256")
+
 
 @dataclass(frozen=True)
 class Received:
@@ -107,7 +111,7 @@ def capture_receive(
         raise CaptureRefused(error.reason, field="file", status=415) from None
 
     suffix = PurePath(upload.name).suffix.lower()[:10]
-    if upload.stored is not None and upload.sha256:
+    if upload.stored is not None:
         stored = adopt_original(
             upload.stored, sha256=upload.sha256, size=upload.size, suffix=suffix
         )
