@@ -37,8 +37,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.hub_stack import descendants, postgres_database  # noqa: E402
+from bench.hub_stack import postgres_database  # noqa: E402
 from bench.photos import photo_set  # noqa: E402
+from bench.processes import descendants  # noqa: E402
 from hub.launch import Child, supervise  # noqa: E402
 from tests.peers.orthanc import OrthancPeer  # noqa: E402
 from tests.peers.ports import free_port  # noqa: E402

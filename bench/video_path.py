@@ -39,14 +39,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hub_stack import (
-    Hub,
-    PeakRss,
-    interrupt_on_sigterm,
-    machine_note,
-    running_hub,
-    source_tree,
-)
+from hub_stack import Hub, machine_note, running_hub, source_tree
+from processes import PeakRss, interrupt_on_sigterm
 from wrap_video import GIB, OUT, looped_video, source_video
 
 from mobile_client.agent.hub_client import HubClient  # on the path through hub_stack
