@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.test import Client
+
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
@@ -33,3 +35,10 @@ def received_capture(
         capture_inspect(capture_id=capture.id)
         capture.refresh_from_db()
     return capture
+
+
+def browser_for(role: Role) -> Client:
+    """A browser signed in to the admin as a user with exactly `role`."""
+    client = Client()
+    client.force_login(user_create_or_update(username=f"user-{role.value}", role=role))
+    return client

@@ -5,19 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
-from tests.hub.factories import received_capture
+from tests.hub.factories import browser_for, received_capture
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(role: Role) -> Client:
-    client = Client()
-    client.force_login(user_create_or_update(username=f"user-{role.value}", role=role))
-    return client
 
 
 @pytest.mark.parametrize(
