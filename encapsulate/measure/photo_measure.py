@@ -12,7 +12,16 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from encapsulate.measure.auto_outline import auto_outline
-from encapsulate.measure.marker import DEFAULT_MARKER_MM, Marker, calibration_marker, find_markers
+from encapsulate.measure.marker import (
+    DEFAULT_MARKER_MM,
+    SEARCH_REDUCTION,
+    Marker,
+    calibration_marker,
+    find_markers,
+    refined_markers,
+    require_markers,
+    sight_markers,
+)
 from encapsulate.measure.plane import (
     PlaneSize,
     check_view,
@@ -23,6 +32,16 @@ from encapsulate.measure.plane import (
 from encapsulate.measure.refusal import MeasurementRefused
 
 _FOCAL_35MM = 0xA405
+# What ImageOps.exif_transpose does for each EXIF Orientation (TIFF 6.0, tag 274).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 Method = Literal["outline", "auto"]
 
 
@@ -72,6 +91,42 @@ def _register_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
+def _opened(path: Path) -> Image.Image:
+    _register_heif()
+    try:
+        return Image.open(path)
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise MeasurementRefused(f"the photo cannot be read: {error}") from None
+
+
+def read_search_copy(path: Path) -> tuple[np.ndarray, tuple[int, int]]:
+    """The photo as displayed (EXIF orientation applied), grey and reduced
+    ``SEARCH_REDUCTION`` times, with its displayed full size (width, height).
+
+    A JPEG is decoded reduced in the DCT domain (``Image.draft``: luma only, a
+    quarter of the samples), several times cheaper than a full decode; other
+    formats are decoded whole and reduced. Either way a pixel is the mean of a
+    square of full-resolution pixels, as ``marker.search_copy`` makes it (an
+    odd side turned by the orientation moves the copy by under a full pixel,
+    which the corners' refinement absorbs).
+    """
+    try:
+        with _opened(path) as opened:
+            width, height = opened.size
+            orientation = opened.getexif().get(ExifTags.Base.Orientation, 1)
+            opened.draft("L", (width // SEARCH_REDUCTION, height // SEARCH_REDUCTION))
+            gray = opened.convert("L")
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise MeasurementRefused(f"the photo cannot be read: {error}") from None
+    if gray.size[0] > -(-width // SEARCH_REDUCTION):
+        gray = gray.reduce(SEARCH_REDUCTION)
+    turn = _TRANSPOSE.get(orientation)
+    if turn is not None:
+        gray = gray.transpose(turn)
+    full = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    return np.asarray(gray), full
+
+
 def read_displayed(path: Path) -> DisplayedPhoto:
     """Decode ``path`` and apply its EXIF orientation, as a viewer (and the DICOM
     photo, whose pixels are turned before wrapping) shows it."""
@@ -103,16 +158,65 @@ def measure_pixels(
     ``seed`` (default: the photo's centre; ``method`` ``auto``). Raises
     ``MeasurementRefused`` with a one-line reason.
     """
+    _check_marker_mm(marker_mm)
+    markers = find_markers(cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY))
+    return _measured(
+        pixels, markers, outline=outline, seed=seed, marker_mm=marker_mm, focal_35mm=focal_35mm
+    )
+
+
+def measure_photo(
+    path: Path,
+    *,
+    outline: object | None = None,
+    seed: tuple[float, float] | None = None,
+    marker_mm: float = DEFAULT_MARKER_MM,
+) -> WoundMeasurement:
+    """``measure_pixels`` of the photo file at ``path``, as it is displayed.
+
+    The marker is sought on a reduced decode (``read_search_copy``); a photo
+    without one is refused before it is decoded in full.
+    """
+    _check_marker_mm(marker_mm)
+    path = Path(path)
+    search, (width, height) = read_search_copy(path)
+    if outline is not None:
+        # A bad outline is refused before a missing marker, as measure_pixels does.
+        checked_outline(outline, width=width, height=height)
+    sightings = sight_markers(search)
+    require_markers(sightings)
+    photo = read_displayed(path)
+    markers = refined_markers(cv2.cvtColor(photo.pixels, cv2.COLOR_BGR2GRAY), sightings)
+    return _measured(
+        photo.pixels,
+        markers,
+        outline=outline,
+        seed=seed,
+        marker_mm=marker_mm,
+        focal_35mm=photo.focal_35mm,
+    )
+
+
+def _check_marker_mm(marker_mm: float) -> None:
     if not (math.isfinite(marker_mm) and marker_mm > 0):
         raise MeasurementRefused(
             f"the marker size must be a positive number of mm, not {marker_mm}"
         )
+
+
+def _measured(
+    pixels: np.ndarray,
+    markers: list[Marker],
+    *,
+    outline: object | None,
+    seed: tuple[float, float] | None,
+    marker_mm: float,
+    focal_35mm: float | None,
+) -> WoundMeasurement:
     height, width = pixels.shape[:2]
-    gray = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
-    markers = find_markers(gray)
     if outline is not None:
         points = checked_outline(outline, width=width, height=height)
-        method = "outline"
+        method: Method = "outline"
         near = points.mean(axis=0)
     else:
         centre = seed if seed is not None else (width / 2, height / 2)
@@ -135,18 +239,4 @@ def measure_pixels(
         view_angle_deg=angle,
         width=width,
         height=height,
-    )
-
-
-def measure_photo(
-    path: Path,
-    *,
-    outline: object | None = None,
-    seed: tuple[float, float] | None = None,
-    marker_mm: float = DEFAULT_MARKER_MM,
-) -> WoundMeasurement:
-    """``measure_pixels`` of the photo file at ``path``, as it is displayed."""
-    photo = read_displayed(Path(path))
-    return measure_pixels(
-        photo.pixels, outline=outline, seed=seed, marker_mm=marker_mm, focal_35mm=photo.focal_35mm
     )
