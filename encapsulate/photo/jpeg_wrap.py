@@ -58,11 +58,15 @@ def preview_pixels(jpeg: CameraJpeg) -> np.ndarray | None:
     """A small upright grey copy for face detection.
 
     libjpeg's DCT scaling (Pillow ``draft``) decodes at 1/2..1/8 size for a
-    fraction of a full decode, which is all face detection needs.
+    fraction of a full decode (the entropy decoding, which no scale skips, is
+    most of what is left), which is all face detection needs: the smallest
+    scale whose long side still reaches ``FACE_DETECTION_SIDE``.
     """
     try:
         with Image.open(io.BytesIO(jpeg.data)) as image:
-            image.draft("L", (FACE_DETECTION_SIDE, FACE_DETECTION_SIDE))
+            width, height = image.size
+            fit = FACE_DETECTION_SIDE / max(width, height)
+            image.draft("L", (max(1, round(width * fit)), max(1, round(height * fit))))
             image.load()
             return np.asarray(ImageOps.exif_transpose(image).convert("L"))
     except (OSError, ValueError, SyntaxError):

@@ -24,9 +24,13 @@ def test_search_copy_of_a_jpeg_is_the_displayed_photo_reduced(
     copy, full = read_search_copy(path)
     assert full == (SMALL["width"], SMALL["height"])
     expected = search_copy(cv2.cvtColor(read_displayed(path).pixels, cv2.COLOR_BGR2GRAY))
-    assert copy.shape == expected.shape == (
-        SMALL["height"] // SEARCH_REDUCTION,
-        SMALL["width"] // SEARCH_REDUCTION,
+    assert (
+        copy.shape
+        == expected.shape
+        == (
+            SMALL["height"] // SEARCH_REDUCTION,
+            SMALL["width"] // SEARCH_REDUCTION,
+        )
     )
     # The DCT-domain decode is not a box filter of the full decode, but close to one.
     assert np.abs(copy.astype(int) - expected.astype(int)).mean() < 3
