@@ -6,7 +6,9 @@ never imports Django, Celery, DRF or the hub (tests/encapsulate/test_purity.py).
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from encapsulate.context.capture import (
     BodySite,
@@ -19,23 +21,38 @@ from encapsulate.context.capture import (
     StudyFacts,
 )
 from encapsulate.context.parse import context_to_json, parse_context
-
-# What the hub uses beyond wrapping: originals with XDS metadata for MHD, and
-# the IOCM rejection note for withdrawals.
-from encapsulate.dicom.output_file import write_atomically
 from encapsulate.errors import ContextError, EncapsulateError, MediaError, UnsupportedMediaError
 from encapsulate.handlers import inspector, wrapper
 from encapsulate.identity import InstanceIdentity, Producer
-from encapsulate.iods.rejection_note import RejectionReason, build_rejection_note
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import faces_decide
 from encapsulate.media.sniff import MediaType, identify, sniff, sniff_file
 from encapsulate.written import WrittenInstance
-from encapsulate.xds.metadata import describe_original
-from encapsulate.xds.mhd import mhd_provide_bundle
-from encapsulate.xds.original import EXTENSIONS as ORIGINAL_EXTENSIONS
-from encapsulate.xds.original import write_scrubbed_original
-from encapsulate.xds.policy import XdsPolicy
+
+if TYPE_CHECKING:
+    from encapsulate.dicom.output_file import write_atomically
+    from encapsulate.iods.rejection_note import RejectionReason, build_rejection_note
+    from encapsulate.xds.metadata import describe_original
+    from encapsulate.xds.mhd import mhd_provide_bundle
+    from encapsulate.xds.original import EXTENSIONS as ORIGINAL_EXTENSIONS
+    from encapsulate.xds.original import write_scrubbed_original
+    from encapsulate.xds.policy import XdsPolicy
+
+# What the hub uses beyond wrapping (originals with XDS metadata for MHD, the
+# IOCM rejection note for withdrawals), imported on first use: pydicom's
+# dataset, highdicom and fhir.resources take most of a second to import,
+# which one photo through the command line should not pay for what it does
+# not use. (module, name in it) for each.
+_LAZY = {
+    "ORIGINAL_EXTENSIONS": ("encapsulate.xds.original", "EXTENSIONS"),
+    "RejectionReason": ("encapsulate.iods.rejection_note", "RejectionReason"),
+    "XdsPolicy": ("encapsulate.xds.policy", "XdsPolicy"),
+    "build_rejection_note": ("encapsulate.iods.rejection_note", "build_rejection_note"),
+    "describe_original": ("encapsulate.xds.metadata", "describe_original"),
+    "mhd_provide_bundle": ("encapsulate.xds.mhd", "mhd_provide_bundle"),
+    "write_atomically": ("encapsulate.dicom.output_file", "write_atomically"),
+    "write_scrubbed_original": ("encapsulate.xds.original", "write_scrubbed_original"),
+}
 
 __all__ = [
     "ORIGINAL_EXTENSIONS",
@@ -124,3 +141,12 @@ def wrap(
         out_dir=out_dir,
         **known,
     )
+
+
+def __getattr__(name: str) -> object:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(where[0]), where[1])
+    globals()[name] = value
+    return value

@@ -36,7 +36,6 @@ from encapsulate.photo.camera_jpeg import (
     read_camera_jpeg,
 )
 from encapsulate.photo.pixels import from_camera_stream
-from encapsulate.photo.raster_wrap import inspect_raster, wrap_raster
 from encapsulate.written import WrittenInstance
 
 
@@ -46,6 +45,8 @@ def inspect_jpeg(path: Path, *, detect_faces: bool = True) -> MediaInfo:
     try:
         jpeg = read_camera_jpeg(path)
     except NeedsDecoding:
+        from encapsulate.photo.raster_wrap import inspect_raster
+
         return inspect_raster(path, detect_faces=detect_faces)
     if not detect_faces:
         return jpeg.info
@@ -73,6 +74,14 @@ def preview_pixels(jpeg: CameraJpeg) -> np.ndarray | None:
         return None  # the stream is checked again when it is converted or wrapped
 
 
+def _wrap_decoded(path: Path, **arguments: object) -> list[WrittenInstance]:
+    # Imported here: the raster path loads highdicom (its Secondary Capture), most
+    # of a second that a camera JPEG through the command line need not pay.
+    from encapsulate.photo.raster_wrap import wrap_raster
+
+    return wrap_raster(path, **arguments)  # type: ignore[arg-type]
+
+
 def wrap_jpeg(
     path: Path,
     *,
@@ -90,7 +99,7 @@ def wrap_jpeg(
     """
 
     def from_decoded_pixels() -> list[WrittenInstance]:
-        return wrap_raster(
+        return _wrap_decoded(
             path,
             context=context,
             identity=identity,
@@ -111,7 +120,7 @@ def wrap_jpeg(
     try:
         pixels = pixel_stream(jpeg)
     except NotWholeMcus as turned:
-        return wrap_raster(
+        return _wrap_decoded(
             path,
             context=context,
             identity=identity,

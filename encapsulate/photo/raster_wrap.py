@@ -26,7 +26,6 @@ from encapsulate.iods.choice import (
     capture_iod,
     is_secondary_capture,
 )
-from encapsulate.iods.secondary_capture import build_secondary_capture
 from encapsulate.iods.vl_image import build_photo_image
 from encapsulate.media.info import MediaInfo
 from encapsulate.media.privacy import PrivacyPolicy, count_faces, default_policy, privacy_flags
@@ -89,6 +88,9 @@ def wrap_raster(
         policy or default_policy(context.specialty, screenshot=is_sc), raster.pixels, faces=faces
     )
     if is_sc:
+        # highdicom (under Secondary Capture) is imported only for a screen capture.
+        from encapsulate.iods.secondary_capture import build_secondary_capture
+
         dataset = build_secondary_capture(
             raster=raster,
             context=context,
