@@ -29,11 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.media import make_jpeg
 
+ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 CONTEXTS = {
     "wound": {"patient": {"id": "MRN-0042", "name": "DOE^JANE"}, "specialty": "wound"},
