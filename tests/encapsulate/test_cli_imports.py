@@ -58,9 +58,7 @@ def test_a_wound_photo_loads_opencv_for_its_faces_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("specialty", ["dermoscopy", "pocus"])
-def test_a_png_loads_highdicom_only_for_a_secondary_capture(
-    tmp_path: Path, specialty: str
-) -> None:
+def test_a_png_loads_highdicom_only_for_a_secondary_capture(tmp_path: Path, specialty: str) -> None:
     source = make_png(tmp_path / "screen.png")
     heavy, _ = _imported(tmp_path, specialty, source)
     assert ("highdicom" in heavy) is (specialty == "pocus")
