@@ -15,12 +15,17 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from encapsulate.dicom.reconcile import ACCEPTED_SOP_CLASSES
+from hub.captures.native_xml import NativeXmlInvalid, native_xml_to_json
 
 # PS3.18 10.5.3 / PS3.4 Annex GG: Failure Reason (0008,1197) values.
 CANNOT_UNDERSTAND = 0xC000
 SOP_CLASS_NOT_SUPPORTED = 0x0122
 PROCESSING_FAILURE = 0x0110
 OUT_OF_RESOURCES = 0xA700
+# PS3.18 Table I.2-2 has no code for an instance outside the study of the request's
+# target (10.5.1.1.1, answered 409 per 10.5.3.1); implementation-specific, as
+# dcm4chee's archive answers it.
+STUDY_INSTANCE_UID_MISMATCH = 0xC409
 
 
 class StowRefused(Exception):
@@ -39,6 +44,7 @@ class StowInstance:
     sop_class_uid: str
     sop_instance_uid: str
     context: dict
+    study_instance_uid: str = ""
 
 
 def stow_instance_read(path: Path, *, specialty: str | None) -> StowInstance:
@@ -78,6 +84,7 @@ def stow_instance_read(path: Path, *, specialty: str | None) -> StowInstance:
         sop_class_uid=sop_class,
         sop_instance_uid=sop_instance,
         context=_context_of(ds, patient_id=patient_id, specialty=specialty),
+        study_instance_uid=str(ds.get("StudyInstanceUID", "") or ""),
     )
 
 
@@ -148,6 +155,7 @@ class WicInstance:
     sop_instance_uid: str
     bulk_data_uri: str
     context: dict
+    study_instance_uid: str = ""
 
 
 class MetadataInvalid(Exception):
@@ -165,6 +173,15 @@ def wic_metadata_read(raw: bytes, *, specialty: str | None) -> list[WicInstance 
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise MetadataInvalid("the metadata is not a DICOM JSON array of datasets")
     return [_wic_instance(item, specialty=specialty) for item in items]
+
+
+def wic_xml_metadata_read(raw: bytes, *, specialty: str | None) -> WicInstance | StowRefused:
+    """One `application/dicom+xml` metadata part (PS3.19 Native DICOM Model, one dataset)."""
+    try:
+        item = native_xml_to_json(raw)
+    except NativeXmlInvalid as error:
+        raise MetadataInvalid(str(error)) from None
+    return _wic_instance(item, specialty=specialty)
 
 
 def _wic_instance(item: dict, *, specialty: str | None) -> WicInstance | StowRefused:
@@ -202,4 +219,5 @@ def _wic_instance(item: dict, *, specialty: str | None) -> WicInstance | StowRef
             patient_id=patient_id,
             specialty=specialty or SPECIALTY_OF_SOP_CLASS.get(sop_class),
         ),
+        study_instance_uid=str(ds.get("StudyInstanceUID", "") or ""),
     )

@@ -172,7 +172,7 @@ def test_a_wrong_media_type_is_415(live_server, token: str) -> None:
         live_server,
         token,
         [b"{}"],
-        content_type='multipart/related; type="application/dicom+xml"; boundary=XyZ',
+        content_type='multipart/related; type="application/pdf"; boundary=XyZ',
     )
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "content_type_unsupported"

@@ -61,6 +61,31 @@ LOWER_LEG_LEFT = {
 }
 
 
+def post_parts(
+    live_server,
+    token: str | None,
+    parts: list[tuple[dict[str, str], bytes]],
+    *,
+    root_type: str = "application/dicom+json",
+    path: str = "/dicom-web/studies",
+    query: str = "",
+) -> requests.Response:
+    """A multipart/related request of `parts` (headers, body), as a WIC client sends it."""
+    body = b""
+    for headers, content in parts:
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        body += f"--{BOUNDARY}\r\n{lines}\r\n".encode() + content + b"\r\n"
+    body += f"--{BOUNDARY}--\r\n".encode()
+    headers = {"Content-Type": f'multipart/related; type="{root_type}"; boundary={BOUNDARY}'}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    return requests.post(f"{live_server.url}{path}{query}", data=body, headers=headers, timeout=60)
+
+
+def bulk_part(location: str, media_type: str, content: bytes) -> tuple[dict[str, str], bytes]:
+    return {"Content-Type": media_type, "Content-Location": location}, content
+
+
 def post_wic(
     live_server,
     token: str | None,
@@ -69,33 +94,12 @@ def post_wic(
     *,
     query: str = "",
     metadata_last: bool = False,
+    path: str = "/dicom-web/studies",
 ) -> requests.Response:
-    meta = (
-        b"--"
-        + BOUNDARY.encode()
-        + b"\r\nContent-Type: application/dicom+json\r\n\r\n"
-        + json.dumps(metadata).encode()
-        + b"\r\n"
-    )
-    body = b"" if metadata_last else meta
-    for location, media_type, content in bulk:
-        body += (
-            (
-                f"--{BOUNDARY}\r\nContent-Type: {media_type}\r\n"
-                f"Content-Location: {location}\r\n\r\n"
-            ).encode()
-            + content
-            + b"\r\n"
-        )
-    if metadata_last:
-        body += meta
-    body += f"--{BOUNDARY}--\r\n".encode()
-    headers = {"Content-Type": WIC_TYPE}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    return requests.post(
-        f"{live_server.url}/dicom-web/studies{query}", data=body, headers=headers, timeout=30
-    )
+    meta = ({"Content-Type": "application/dicom+json"}, json.dumps(metadata).encode())
+    parts = [bulk_part(*item) for item in bulk]
+    parts = [*parts, meta] if metadata_last else [meta, *parts]
+    return post_parts(live_server, token, parts, path=path, query=query)
 
 
 def test_metadata_and_bulk_jpeg_and_pdf_become_captures_with_the_metadata_context(
