@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Part:
     headers: dict[str, str]  # names in lower case
     path: Path
     size: int
+    sha256: str = ""  # of the body, taken while it was spooled
 
     @property
     def content_type(self) -> str:
@@ -104,11 +106,13 @@ def iter_parts(
         reader.buffer = reader.buffer[end + 4 :]
         most = limit(headers) if limit is not None else None
         size = 0
+        digest = hashlib.sha256()
         with tempfile.NamedTemporaryFile(dir=spool_dir, suffix=".part", delete=False) as handle:
             while (at := reader.buffer.find(delimiter)) < 0:
                 keep = len(delimiter) - 1
                 if len(reader.buffer) > keep:
                     handle.write(reader.buffer[:-keep])
+                    digest.update(reader.buffer[:-keep])
                     size += len(reader.buffer) - keep
                     reader.buffer = reader.buffer[-keep:]
                 if most is not None and size > most:
@@ -117,11 +121,12 @@ def iter_parts(
                 if not reader.fill():
                     raise MultipartError("the body ends inside a part (no closing boundary)")
             handle.write(reader.buffer[:at])
+            digest.update(reader.buffer[:at])
             size += at
             reader.buffer = reader.buffer[at + len(delimiter) :]
         if most is not None and size > most:
             raise PartTooLarge(Part(headers, Path(handle.name), size), most)
-        yield Part(headers=headers, path=Path(handle.name), size=size)
+        yield Part(headers=headers, path=Path(handle.name), size=size, sha256=digest.hexdigest())
 
 
 def _headers(block: bytes) -> dict[str, str]:

@@ -71,6 +71,7 @@ def wic_store(
     }
     referenced: list[dict] = []
     failed: list[dict] = []
+    used: set[str] = set()  # a received part is moved into the originals: one dataset each
     for meta in metadata:
         raw = meta.path.read_bytes()
         try:
@@ -92,13 +93,13 @@ def wic_store(
                         sop_class_uid=instance.sop_class_uid,
                         sop_instance_uid=instance.sop_instance_uid,
                     )
-                referenced.append(_store(request, instance, bulk))
+                referenced.append(_store(request, instance, bulk, used))
             except StowRefused as refused:
                 failed.append(failure_item(refused))
     return referenced, failed
 
 
-def _store(request: Request, instance: WicInstance, bulk: dict[str, Part]) -> dict:
+def _store(request: Request, instance: WicInstance, bulk: dict[str, Part], used: set[str]) -> dict:
     def refused(reason: str) -> StowRefused:
         return StowRefused(
             reason,
@@ -110,9 +111,12 @@ def _store(request: Request, instance: WicInstance, bulk: dict[str, Part]) -> di
     part = bulk.get(instance.bulk_data_uri)
     if part is None:
         raise refused(f"no part has Content-Location {instance.bulk_data_uri}")
+    if instance.bulk_data_uri in used:
+        raise refused(f"the part {instance.bulk_data_uri} is already named by another dataset")
     suffix = BULK_SUFFIXES.get(part.content_type)
     if suffix is None:
         raise refused(f"bulk data of type {part.content_type} is not taken")
+    used.add(instance.bulk_data_uri)
     capture = part_submit(
         request,
         part,

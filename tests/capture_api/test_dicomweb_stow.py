@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tracemalloc
 from io import BytesIO
 from pathlib import Path
@@ -228,6 +229,7 @@ def test_parts_split_anywhere_across_reads_come_out_whole(
     )
     parts = list(iter_parts(BytesIO(body), "X", tmp_path))
     assert [p.path.read_bytes() for p in parts] == [one, two]
+    assert [p.sha256 for p in parts] == [hashlib.sha256(b).hexdigest() for b in (one, two)]
     assert parts[0].headers["content-location"] == "a"
     assert parts[1].headers == {}
 

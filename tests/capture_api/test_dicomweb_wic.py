@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -207,3 +208,25 @@ def test_metadata_that_is_not_json_is_400_in_the_envelope(live_server, token: st
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_request"
+
+
+def test_a_bulk_part_becomes_the_original_once_and_is_one_datasets_media(
+    live_server, token: str, tmp_path: Path
+) -> None:
+    jpeg = make_jpeg(tmp_path / "a.jpg", width=64, height=48).read_bytes()
+    response = post_wic(
+        live_server,
+        token,
+        [dataset(VL_PHOTO, "bulk/1"), dataset(VL_ENDOSCOPIC, "bulk/1")],
+        [("bulk/1", "image/jpeg", jpeg)],
+    )
+
+    assert response.status_code == 202, response.text
+    answer = pydicom.Dataset.from_json(response.json())
+    assert [i.FailureReason for i in answer.FailedSOPSequence] == [0xC000]
+    capture = Capture.objects.get()
+    # The sha256 taken while spooling is the stored original's (moved there, not copied).
+    assert capture.original_sha256 == hashlib.sha256(jpeg).hexdigest()
+    assert hashlib.sha256(data_path(capture.original_path).read_bytes()).hexdigest() == (
+        capture.original_sha256
+    )
