@@ -230,3 +230,28 @@ def test_a_bulk_part_becomes_the_original_once_and_is_one_datasets_media(
     assert hashlib.sha256(data_path(capture.original_path).read_bytes()).hexdigest() == (
         capture.original_sha256
     )
+
+
+def test_the_metadata_gives_when_the_media_was_taken_with_its_utc_offset(
+    live_server, token: str, tmp_path: Path
+) -> None:
+    jpeg = make_jpeg(tmp_path / "a.jpg", width=64, height=48).read_bytes()
+    content = {
+        "00080023": {"vr": "DA", "Value": ["20261128"]},
+        "00080033": {"vr": "TM", "Value": ["101500.25"]},
+        "00080201": {"vr": "SH", "Value": ["+0100"]},
+    }
+    acquisition = {"0008002A": {"vr": "DT", "Value": ["20261127093000-0500"]}}
+    no_zone = {"0008002A": {"vr": "DT", "Value": ["20261127093000"]}}
+    metadata = [
+        dataset(VL_PHOTO, "bulk/1", **content),
+        dataset(VL_PHOTO, "bulk/2", **acquisition),
+        dataset(VL_PHOTO, "bulk/3", **no_zone),
+    ]
+    bulk = [(f"bulk/{n}", "image/jpeg", jpeg) for n in (1, 2, 3)]
+
+    response = post_wic(live_server, token, metadata, bulk)
+
+    assert response.status_code == 200, response.text
+    taken = [c.context.get("captured_at") for c in Capture.objects.order_by("created_at")]
+    assert taken == ["2026-11-28T10:15:00+01:00", "2026-11-27T09:30:00-05:00", None]
