@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import tracemalloc
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from hub.accounts.roles import Role
 from hub.captures.models import Capture
 from tests.capture_api.test_dicomweb_stow import dicom_bytes, photo
 from tests.conftest import api_client_for
+from tests.media_video import make_h264
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,9 +39,9 @@ def part(headers: str, body: bytes = b"") -> bytes:
 
 
 def send_partly(
-    live_server, token: str, *, root_type: str, length: int, sent: list[bytes]
+    live_server, token: str, *, root_type: str, length: int, sent: list[bytes | Path]
 ) -> tuple[int, dict, int]:
-    """Announce `length` bytes, send only `sent`, then wait for the answer.
+    """Announce `length` bytes, send only `sent` (a file by sendfile), then wait for the answer.
 
     The status, the JSON body and how many bytes of the body were sent.
     """
@@ -53,7 +55,11 @@ def send_partly(
     with socket.create_connection((url.hostname, url.port), timeout=ANSWER_TIMEOUT) as client:
         client.sendall(head)
         for piece in sent:
-            client.sendall(piece)
+            if isinstance(piece, Path):
+                with piece.open("rb") as file:
+                    client.sendfile(file)
+            else:
+                client.sendall(piece)
         answer = b""
         while b"\r\n\r\n" not in answer:
             chunk = client.recv(65536)
@@ -72,7 +78,8 @@ def send_partly(
             assert chunk, "the answer was cut short"
             body += chunk
     status = int(header.split(b" ", 2)[1])
-    return status, json.loads(body), sum(len(piece) for piece in sent)
+    size = sum(p.stat().st_size if isinstance(p, Path) else len(p) for p in sent)
+    return status, json.loads(body), size
 
 
 def test_a_declared_length_over_the_limit_is_413_before_any_body(live_server, token: str) -> None:
@@ -151,3 +158,44 @@ def test_wic_metadata_over_its_own_limit_is_413(live_server, token: str, setting
     )
     assert status == 413
     assert "application/dicom+json" in body["error"]["message"]
+
+
+def test_a_200_mb_wic_video_is_received_in_bounded_memory(
+    live_server, token: str, settings, tmp_path: Path
+) -> None:
+    """Every Python allocation of the process (the live server's thread included) is
+    traced while a 200 MB bulk part arrives: the peak stays a small fraction of it."""
+    settings.HUB_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+    clip = make_h264(tmp_path / "clip.mp4", seconds=0.2).read_bytes()
+    video = tmp_path / "long.mp4"
+    with video.open("wb") as out:  # the clip, then padding: receipt sniffs the head only
+        out.write(clip)
+        out.truncate(200 * 1024 * 1024)
+    metadata = [
+        {
+            "00080016": {"vr": "UI", "Value": ["1.2.840.10008.5.1.4.1.1.77.1.1.1"]},
+            "00100020": {"vr": "LO", "Value": ["MRN-0042"]},
+            "7FE00010": {"vr": "OB", "BulkDataURI": "bulk/video"},
+        }
+    ]
+    head = part("Content-Type: application/dicom+json", json.dumps(metadata).encode() + b"\r\n")
+    head += part("Content-Type: video/mp4\r\nContent-Location: bulk/video")
+    tail = b"\r\n--B--\r\n"
+
+    tracemalloc.start()
+    try:
+        status, body, _ = send_partly(
+            live_server,
+            token,
+            root_type="application/dicom+json",
+            length=len(head) + video.stat().st_size + len(tail),
+            sent=[head, video, tail],
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert status == 200, body
+    capture = Capture.objects.get()
+    assert capture.original_size == video.stat().st_size
+    assert peak < 16 * 1024 * 1024, f"{peak / 1e6:.1f} MB traced at the peak"
