@@ -25,7 +25,11 @@ class PartTooLarge(Exception):
     """
 
     def __init__(self, part: Part, limit: int) -> None:
-        super().__init__(f"a part of type {part.content_type or 'unknown'} is over {limit} bytes")
+        where = part.headers.get("content-location")
+        named = f" ({where[:200]})" if where else ""
+        super().__init__(
+            f"a part of type {part.content_type or 'unknown'}{named} is over {limit} bytes"
+        )
         self.part = part
         self.limit = limit
 

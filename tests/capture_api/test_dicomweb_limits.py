@@ -142,7 +142,7 @@ def test_a_wic_bulk_part_over_the_limit_is_413_before_the_client_sent_it_whole(
     assert sent < body_length
     assert status == 413
     assert body["error"]["code"] == "file_too_large"
-    assert "video/mp4" in body["error"]["message"]
+    assert "video/mp4 (bulk/1)" in body["error"]["message"]
     assert Capture.objects.count() == 0
 
 
