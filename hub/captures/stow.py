@@ -182,7 +182,7 @@ def _acquired(ds: pydicom.Dataset) -> datetime | None:
     (PS3.3 C.12.1.1.8). A time without its zone is left out rather than guessed."""
     offset = _utc_offset(_text(ds, "TimezoneOffsetFromUTC"))
     if acquisition := _text(ds, "AcquisitionDateTime"):
-        zone = _utc_offset(acquisition[-5:]) if acquisition[-5:-4] in "+-" else None
+        zone = _utc_offset(acquisition[-5:]) if len(acquisition) > 5 else None
         moment = _parse(acquisition[:-5] if zone else acquisition, "%Y%m%d%H%M%S")
         if moment is not None and (zone or offset) is not None:
             return moment.replace(tzinfo=zone or offset)
