@@ -73,7 +73,7 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
 
         A refusal (CaptureRefused) is answered by the error envelope's handler.
         """
-        _refuse_over_limit(request)
+        refuse_over_limit(request)
         disk_room_require(incoming_bytes=int(request.META.get("CONTENT_LENGTH") or 0))
         idempotency_key = _idempotency_key(request)
         upload = CaptureUploadSerializer(data=request.data)
@@ -100,7 +100,7 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
-def _refuse_over_limit(request: Request) -> None:
+def refuse_over_limit(request: Request) -> None:
     """413 from Content-Length alone, before a byte of the body is read."""
     announced = request.META.get("CONTENT_LENGTH") or "0"
     limit = settings.HUB_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES

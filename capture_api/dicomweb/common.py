@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 from django.conf import settings
 from rest_framework.request import Request
 
@@ -59,13 +56,19 @@ def part_submit(
     sop_class_uid: str,
     sop_instance_uid: str,
 ) -> Capture:
-    """The part received as a capture (`capture_submit`); StowRefused as the hub refuses it."""
+    """The part received as a capture (`capture_submit`); StowRefused as the hub refuses it.
+
+    The spooled file (below HUB_DATA_DIR) becomes the original itself: moved, not
+    copied, so a 2 GiB video is written to disk once.
+    """
     with part.path.open("rb") as file:
         head = file.read(SNIFF_BYTES)
     try:
         received = capture_submit(
             user=request.user,
-            upload=Upload(name=name, size=part.size, head=head, chunks=_chunks(part.path)),
+            upload=Upload(
+                name=name, size=part.size, head=head, stored=part.path, sha256=part.sha256
+            ),
             context_data=context,
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )
@@ -81,9 +84,3 @@ def part_submit(
         ) from None
     audit_request(request, "capture.create", capture_id=received.capture.id, note="by STOW-RS")
     return received.capture
-
-
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as file:
-        while chunk := file.read(1024 * 1024):
-            yield chunk

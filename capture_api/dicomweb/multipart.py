@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -16,11 +17,29 @@ class MultipartError(Exception):
     """The body is not a well-formed multipart message."""
 
 
+class PartTooLarge(Exception):
+    """A part passed its size limit; nothing more of the body was read.
+
+    `part` holds what had arrived up to the limit (its head, for a caller
+    that wants to say which instance it was).
+    """
+
+    def __init__(self, part: Part, limit: int) -> None:
+        where = part.headers.get("content-location")
+        named = f" ({where[:200]})" if where else ""
+        super().__init__(
+            f"a part of type {part.content_type or 'unknown'}{named} is over {limit} bytes"
+        )
+        self.part = part
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Part:
     headers: dict[str, str]  # names in lower case
     path: Path
     size: int
+    sha256: str = ""  # of the body, taken while it was spooled
 
     @property
     def content_type(self) -> str:
@@ -54,8 +73,18 @@ class _Reader:
         return True
 
 
-def iter_parts(stream: BinaryIO, boundary: str, spool_dir: Path) -> Iterator[Part]:
-    """Yields each part once its body is on disk; the caller may delete the file."""
+def iter_parts(
+    stream: BinaryIO,
+    boundary: str,
+    spool_dir: Path,
+    *,
+    limit: Callable[[dict[str, str]], int] | None = None,
+) -> Iterator[Part]:
+    """Yields each part once its body is on disk; the caller may delete the file.
+
+    `limit(headers)` is the most bytes a part with those headers may hold: one
+    that passes it raises PartTooLarge as soon as it does, without reading on.
+    """
     if not boundary or len(boundary) > 70:
         raise MultipartError("the multipart boundary is missing or longer than 70 characters")
     reader = _Reader(stream)
@@ -79,20 +108,29 @@ def iter_parts(stream: BinaryIO, boundary: str, spool_dir: Path) -> Iterator[Par
                 raise MultipartError("a part's headers are malformed or too long")
         headers = _headers(reader.buffer[:end])
         reader.buffer = reader.buffer[end + 4 :]
+        most = limit(headers) if limit is not None else None
         size = 0
+        digest = hashlib.sha256()
         with tempfile.NamedTemporaryFile(dir=spool_dir, suffix=".part", delete=False) as handle:
             while (at := reader.buffer.find(delimiter)) < 0:
                 keep = len(delimiter) - 1
                 if len(reader.buffer) > keep:
                     handle.write(reader.buffer[:-keep])
+                    digest.update(reader.buffer[:-keep])
                     size += len(reader.buffer) - keep
                     reader.buffer = reader.buffer[-keep:]
+                if most is not None and size > most:
+                    handle.flush()
+                    raise PartTooLarge(Part(headers, Path(handle.name), size), most)
                 if not reader.fill():
                     raise MultipartError("the body ends inside a part (no closing boundary)")
             handle.write(reader.buffer[:at])
+            digest.update(reader.buffer[:at])
             size += at
             reader.buffer = reader.buffer[at + len(delimiter) :]
-        yield Part(headers=headers, path=Path(handle.name), size=size)
+        if most is not None and size > most:
+            raise PartTooLarge(Part(headers, Path(handle.name), size), most)
+        yield Part(headers=headers, path=Path(handle.name), size=size, sha256=digest.hexdigest())
 
 
 def _headers(block: bytes) -> dict[str, str]:

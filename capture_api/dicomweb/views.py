@@ -1,15 +1,17 @@
-"""STOW-RS Store Instances (PS3.18 10.5) at /dicom-web/studies.
+"""STOW-RS Store Instances (PS3.18 10.5) at /dicom-web/studies and /studies/{study}.
 
 Two forms: PS3.10 parts (`type="application/dicom"`), each read by the hub
 (`hub.captures.stow`) and received like a DICOM file posted to
-/api/v1/captures; and the IHE WIC form (`type="application/dicom+json"`),
-metadata plus bulk data (`wic.py`). Every part is streamed to a file (bounded
-memory). The answer is a Store Instances Response (PS3.18 10.5.3) in
-application/dicom+json: 200 all stored, 202 some refused, 409 none stored.
+/api/v1/captures; and the IHE WIC form (`type="application/dicom+json"` or
+`"application/dicom+xml"`), metadata plus bulk data (`wic.py`). Every part is
+streamed to a file (bounded memory) and cut off at its size limit. The answer
+is a Store Instances Response (PS3.18 10.5.3) in application/dicom+json: 200
+all stored, 202 some refused, 409 none stored.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -22,11 +24,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from capture_api.dicomweb.common import failure_item, part_submit, referenced_item
-from capture_api.dicomweb.multipart import MultipartError, Part, iter_parts, media_type_params
-from capture_api.dicomweb.wic import METADATA_TYPES, WicMalformed, wic_store
+from capture_api.dicomweb.multipart import (
+    MultipartError,
+    Part,
+    PartTooLarge,
+    iter_parts,
+    media_type_params,
+)
+from capture_api.dicomweb.wic import METADATA_TYPES, WicMalformed, wic_part_limit, wic_store
 from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ApiProblem, ErrorEnvelope
-from hub.captures.stow import CANNOT_UNDERSTAND, StowRefused, stow_instance_read
+from capture_api.views import refuse_over_limit
+from hub.captures.stow import (
+    CANNOT_UNDERSTAND,
+    OUT_OF_RESOURCES,
+    STUDY_INSTANCE_UID_MISMATCH,
+    StowRefused,
+    stow_instance_read,
+)
 
 DICOM_JSON = "application/dicom+json"
 SPECIALTIES = {
@@ -39,6 +54,7 @@ SPECIALTIES = {
     "endoscopy",
     "general",
 }
+UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")  # PS3.5 9.1
 
 
 class DicomJsonRenderer(JSONRenderer):
@@ -50,15 +66,22 @@ class DicomJsonRenderer(JSONRenderer):
 class StoreInstances(ErrorEnvelope, APIView):
     parser_classes: list = []  # the body is read as a stream, part by part
     renderer_classes = [DicomJsonRenderer, JSONRenderer]
-    error_statuses = {"POST": (400, 401, 403, 409, 415, 507)}
+    error_statuses = {"POST": (400, 401, 403, 409, 413, 415, 507)}
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, study: str | None = None) -> Response:
+        if study is not None and (len(study) > 64 or not UID.match(study)):
+            raise ApiProblem(
+                f"{study[:80]!r} is not a Study Instance UID",
+                status=status.HTTP_400_BAD_REQUEST,
+                code="invalid_request",
+                field="study",
+            )
         media, params = media_type_params(request.META.get("CONTENT_TYPE", ""))
         part_type = params.get("type", "").lower()
         if media != "multipart/related" or part_type not in ("application/dicom", *METADATA_TYPES):
             raise ApiProblem(
-                'STOW-RS takes multipart/related; type="application/dicom" '
-                'or type="application/dicom+json"',
+                'STOW-RS takes multipart/related; type="application/dicom", '
+                '"application/dicom+json" or "application/dicom+xml"',
                 status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                 code="content_type_unsupported",
                 field="Content-Type",
@@ -71,26 +94,41 @@ class StoreInstances(ErrorEnvelope, APIView):
                 code="invalid_request",
                 field="specialty",
             )
+        refuse_over_limit(request)
         disk_room_require(incoming_bytes=int(request.META.get("CONTENT_LENGTH") or 0))
         stream = request._request  # Django's request reads the body incrementally
+        boundary = params.get("boundary", "")
         referenced: list[dict] = []
         failed: list[dict] = []
         with tempfile.TemporaryDirectory(dir=_spool_root()) as spool:
             try:
-                parts = iter_parts(stream, params.get("boundary", ""), Path(spool))
                 if part_type == "application/dicom":
-                    for part in parts:
-                        try:
-                            referenced.append(_instance_store(request, part, specialty))
-                        except StowRefused as refused:
-                            failed.append(failure_item(refused))
-                        finally:
-                            part.path.unlink(missing_ok=True)
+                    parts = iter_parts(stream, boundary, Path(spool), limit=_instance_limit)
+                    try:
+                        for part in parts:
+                            try:
+                                referenced.append(_instance_store(request, part, specialty, study))
+                            except StowRefused as refused:
+                                failed.append(failure_item(refused))
+                            finally:
+                                part.path.unlink(missing_ok=True)
+                    except PartTooLarge as too_large:
+                        # The rest of the body is left unread: the answer says what was stored.
+                        failed.append(failure_item(_over_limit(too_large)))
                 else:  # metadata and bulk may come in any order: all are spooled first
-                    referenced, failed = wic_store(request, list(parts), specialty=specialty)
+                    parts = iter_parts(stream, boundary, Path(spool), limit=wic_part_limit)
+                    referenced, failed = wic_store(
+                        request, list(parts), specialty=specialty, study=study
+                    )
             except (MultipartError, WicMalformed) as error:
                 raise ApiProblem(
                     str(error), status=status.HTTP_400_BAD_REQUEST, code="malformed_request"
+                ) from None
+            except PartTooLarge as too_large:  # WIC: nothing is stored before every part is in
+                raise ApiProblem(
+                    f"{too_large}; nothing was stored",
+                    status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                    code="file_too_large",
                 ) from None
         if not referenced and not failed:
             raise ApiProblem("the request holds no instance", status=400, code="malformed_request")
@@ -105,13 +143,42 @@ class StoreInstances(ErrorEnvelope, APIView):
         return Response(body, status=answer, content_type=DICOM_JSON)
 
 
-def _instance_store(request: Request, part: Part, specialty: str | None) -> dict:
+def _instance_limit(headers: dict[str, str]) -> int:
+    return settings.HUB_MAX_UPLOAD_BYTES
+
+
+def _over_limit(too_large: PartTooLarge) -> StowRefused:
+    """A700 for the part, named by its UIDs when the head that arrived holds them."""
+    try:
+        head = stow_instance_read(too_large.part.path, specialty=None)
+        uids = {"sop_class_uid": head.sop_class_uid, "sop_instance_uid": head.sop_instance_uid}
+    except StowRefused as unreadable:
+        uids = {
+            "sop_class_uid": unreadable.sop_class_uid,
+            "sop_instance_uid": unreadable.sop_instance_uid,
+        }
+    return StowRefused(
+        f"the instance is over {too_large.limit} bytes (HUB_MAX_UPLOAD_BYTES); "
+        "the parts after it were not read",
+        code=OUT_OF_RESOURCES,
+        **uids,
+    )
+
+
+def _instance_store(request: Request, part: Part, specialty: str | None, study: str | None) -> dict:
     """One PS3.10 part: a capture of DICOM from a device, its identity kept and reconciled."""
     if part.content_type not in ("application/dicom", ""):
         raise StowRefused(
             f"a part of type {part.content_type} in a PS3.10 request", code=CANNOT_UNDERSTAND
         )
     instance = stow_instance_read(part.path, specialty=specialty)
+    if study is not None and instance.study_instance_uid != study:
+        raise StowRefused(
+            f"the instance is of study {instance.study_instance_uid or '(none)'}, not {study}",
+            code=STUDY_INSTANCE_UID_MISMATCH,
+            sop_class_uid=instance.sop_class_uid,
+            sop_instance_uid=instance.sop_instance_uid,
+        )
     capture = part_submit(
         request,
         part,

@@ -1,4 +1,4 @@
-"""The IHE WIC form of STOW-RS: DICOM JSON metadata plus bulk data parts.
+"""The IHE WIC form of STOW-RS: DICOM JSON or XML metadata plus bulk data parts.
 
 Each dataset of the metadata names its media by BulkDataURI; the bulk part
 whose Content-Location equals it is the capture's media, and the metadata
@@ -10,6 +10,7 @@ differ from the client's.
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework.request import Request
 
 from capture_api.dicomweb.common import (
@@ -21,13 +22,17 @@ from capture_api.dicomweb.common import (
 from capture_api.dicomweb.multipart import Part
 from hub.captures.stow import (
     CANNOT_UNDERSTAND,
+    STUDY_INSTANCE_UID_MISMATCH,
     MetadataInvalid,
     StowRefused,
     WicInstance,
     wic_metadata_read,
+    wic_xml_metadata_read,
 )
 
-METADATA_TYPES = ("application/dicom+json", "application/json")
+JSON_TYPES = ("application/dicom+json", "application/json")
+XML_TYPES = ("application/dicom+xml",)  # one Native DICOM Model dataset per part
+METADATA_TYPES = JSON_TYPES + XML_TYPES
 MAX_METADATA_BYTES = 1024 * 1024
 BULK_SUFFIXES = {
     "image/jpeg": ".jpg",
@@ -43,13 +48,22 @@ class WicMalformed(Exception):
     pass
 
 
+def wic_part_limit(headers: dict[str, str]) -> int:
+    """The most bytes a WIC part may hold: metadata is small, bulk is a capture's media."""
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    return MAX_METADATA_BYTES if media in METADATA_TYPES else settings.HUB_MAX_UPLOAD_BYTES
+
+
 def wic_store(
-    request: Request, parts: list[Part], *, specialty: str | None
+    request: Request, parts: list[Part], *, specialty: str | None, study: str | None = None
 ) -> tuple[list[dict], list[dict]]:
-    """The Referenced and Failed SOP Sequence items for a WIC request's parts (all on disk)."""
+    """The Referenced and Failed SOP Sequence items for a WIC request's parts (all on disk).
+
+    With `study` (POST /studies/{study}), a dataset of another study, or of none, is refused.
+    """
     metadata = [part for part in parts if part.content_type in METADATA_TYPES]
     if not metadata:
-        raise WicMalformed("the request has no application/dicom+json metadata part")
+        raise WicMalformed("the request has no application/dicom+json or +xml metadata part")
     bulk = {
         part.headers["content-location"]: part
         for part in parts
@@ -57,24 +71,35 @@ def wic_store(
     }
     referenced: list[dict] = []
     failed: list[dict] = []
+    used: set[str] = set()  # a received part is moved into the originals: one dataset each
     for meta in metadata:
-        if meta.size > MAX_METADATA_BYTES:
-            raise WicMalformed(f"a metadata part is over {MAX_METADATA_BYTES} bytes")
+        raw = meta.path.read_bytes()
         try:
-            instances = wic_metadata_read(meta.path.read_bytes(), specialty=specialty)
+            if meta.content_type in XML_TYPES:
+                instances = [wic_xml_metadata_read(raw, specialty=specialty)]
+            else:
+                instances = wic_metadata_read(raw, specialty=specialty)
         except MetadataInvalid as error:
             raise WicMalformed(str(error)) from None
         for instance in instances:
             try:
                 if isinstance(instance, StowRefused):
                     raise instance
-                referenced.append(_store(request, instance, bulk))
+                if study is not None and instance.study_instance_uid != study:
+                    raise StowRefused(
+                        f"the dataset is of study {instance.study_instance_uid or '(none)'}, "
+                        f"not {study}",
+                        code=STUDY_INSTANCE_UID_MISMATCH,
+                        sop_class_uid=instance.sop_class_uid,
+                        sop_instance_uid=instance.sop_instance_uid,
+                    )
+                referenced.append(_store(request, instance, bulk, used))
             except StowRefused as refused:
                 failed.append(failure_item(refused))
     return referenced, failed
 
 
-def _store(request: Request, instance: WicInstance, bulk: dict[str, Part]) -> dict:
+def _store(request: Request, instance: WicInstance, bulk: dict[str, Part], used: set[str]) -> dict:
     def refused(reason: str) -> StowRefused:
         return StowRefused(
             reason,
@@ -86,9 +111,12 @@ def _store(request: Request, instance: WicInstance, bulk: dict[str, Part]) -> di
     part = bulk.get(instance.bulk_data_uri)
     if part is None:
         raise refused(f"no part has Content-Location {instance.bulk_data_uri}")
+    if instance.bulk_data_uri in used:
+        raise refused(f"the part {instance.bulk_data_uri} is already named by another dataset")
     suffix = BULK_SUFFIXES.get(part.content_type)
     if suffix is None:
         raise refused(f"bulk data of type {part.content_type} is not taken")
+    used.add(instance.bulk_data_uri)
     capture = part_submit(
         request,
         part,

@@ -180,9 +180,10 @@ def build_video_dataset(
     # General Image (C.7.6.1)
     ds.InstanceNumber = identity.instance_number
     ds.PatientOrientation = ""
-    ds.ContentDate = da(acquired)
-    ds.ContentTime = tm(acquired)
     if acquired is not None:
+        # Type 1C in VL Image (C.8.12.1): left out rather than empty when unknown.
+        ds.ContentDate = da(acquired)
+        ds.ContentTime = tm(acquired)
         ds.AcquisitionDateTime = dt(acquired)
     ds.ImageType = [
         PixelDataCharacteristics.DERIVED if origin.derived else PixelDataCharacteristics.ORIGINAL,

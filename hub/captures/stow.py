@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
 
 from encapsulate.dicom.reconcile import ACCEPTED_SOP_CLASSES
+from hub.captures.native_xml import NativeXmlInvalid, native_xml_to_json
 
 # PS3.18 10.5.3 / PS3.4 Annex GG: Failure Reason (0008,1197) values.
 CANNOT_UNDERSTAND = 0xC000
 SOP_CLASS_NOT_SUPPORTED = 0x0122
 PROCESSING_FAILURE = 0x0110
 OUT_OF_RESOURCES = 0xA700
+# PS3.18 Table I.2-2 has no code for an instance outside the study of the request's
+# target (10.5.1.1.1, answered 409 per 10.5.3.1); implementation-specific, as
+# dcm4chee's archive answers it.
+STUDY_INSTANCE_UID_MISMATCH = 0xC409
 
 
 class StowRefused(Exception):
@@ -39,6 +45,7 @@ class StowInstance:
     sop_class_uid: str
     sop_instance_uid: str
     context: dict
+    study_instance_uid: str = ""
 
 
 def stow_instance_read(path: Path, *, specialty: str | None) -> StowInstance:
@@ -78,6 +85,7 @@ def stow_instance_read(path: Path, *, specialty: str | None) -> StowInstance:
         sop_class_uid=sop_class,
         sop_instance_uid=sop_instance,
         context=_context_of(ds, patient_id=patient_id, specialty=specialty),
+        study_instance_uid=str(ds.get("StudyInstanceUID", "") or ""),
     )
 
 
@@ -148,6 +156,7 @@ class WicInstance:
     sop_instance_uid: str
     bulk_data_uri: str
     context: dict
+    study_instance_uid: str = ""
 
 
 class MetadataInvalid(Exception):
@@ -165,6 +174,50 @@ def wic_metadata_read(raw: bytes, *, specialty: str | None) -> list[WicInstance 
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise MetadataInvalid("the metadata is not a DICOM JSON array of datasets")
     return [_wic_instance(item, specialty=specialty) for item in items]
+
+
+def _acquired(ds: pydicom.Dataset) -> datetime | None:
+    """When the metadata says the media was taken, if it says so with its UTC offset:
+    Acquisition DateTime, else Content Date and Time with Timezone Offset From UTC
+    (PS3.3 C.12.1.1.8). A time without its zone is left out rather than guessed."""
+    offset = _utc_offset(_text(ds, "TimezoneOffsetFromUTC"))
+    if acquisition := _text(ds, "AcquisitionDateTime"):
+        zone = _utc_offset(acquisition[-5:]) if len(acquisition) > 5 else None
+        moment = _parse(acquisition[:-5] if zone else acquisition, "%Y%m%d%H%M%S")
+        if moment is not None and (zone or offset) is not None:
+            return moment.replace(tzinfo=zone or offset)
+    day, time = _text(ds, "ContentDate"), _text(ds, "ContentTime")
+    if day and time and offset is not None:
+        moment = _parse(day + time, "%Y%m%d%H%M%S")
+        if moment is not None:
+            return moment.replace(tzinfo=offset)
+    return None
+
+
+def _parse(value: str, layout: str) -> datetime | None:
+    # DA/TM/DT may stop after any component (PS3.5 6.2): as many two-letter
+    # directives as the value has, %Y standing for its four digits.
+    whole = value.split(".")[0]
+    try:
+        return datetime.strptime(whole, layout[: len(whole) - 2])
+    except ValueError:
+        return None
+
+
+def _utc_offset(value: str | None) -> timezone | None:
+    if not value or len(value) != 5 or value[0] not in "+-" or not value[1:].isdigit():
+        return None
+    minutes = int(value[1:3]) * 60 + int(value[3:])
+    return timezone((1 if value[0] == "+" else -1) * timedelta(minutes=minutes))
+
+
+def wic_xml_metadata_read(raw: bytes, *, specialty: str | None) -> WicInstance | StowRefused:
+    """One `application/dicom+xml` metadata part (PS3.19 Native DICOM Model, one dataset)."""
+    try:
+        item = native_xml_to_json(raw)
+    except NativeXmlInvalid as error:
+        raise MetadataInvalid(str(error)) from None
+    return _wic_instance(item, specialty=specialty)
 
 
 def _wic_instance(item: dict, *, specialty: str | None) -> WicInstance | StowRefused:
@@ -193,13 +246,15 @@ def _wic_instance(item: dict, *, specialty: str | None) -> WicInstance | StowRef
     patient_id = _text(ds, "PatientID")
     if not patient_id:
         return refused("the dataset has no Patient ID")
+    context = _context_of(
+        ds, patient_id=patient_id, specialty=specialty or SPECIALTY_OF_SOP_CLASS.get(sop_class)
+    )
+    if (taken := _acquired(ds)) is not None:
+        context["captured_at"] = taken.isoformat()
     return WicInstance(
         sop_class_uid=sop_class,
         sop_instance_uid=sop_instance,
         bulk_data_uri=uris[0],
-        context=_context_of(
-            ds,
-            patient_id=patient_id,
-            specialty=specialty or SPECIALTY_OF_SOP_CLASS.get(sop_class),
-        ),
+        context=context,
+        study_instance_uid=str(ds.get("StudyInstanceUID", "") or ""),
     )

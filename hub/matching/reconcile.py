@@ -115,6 +115,8 @@ def capture_choose_candidate(
             "issuer": chosen.get("issuer"),
             "service_request": None,
             "study_instance_uid": chosen.get("study_instance_uid"),
+            "requested_procedure_id": chosen.get("requested_procedure_id"),
+            "scheduled_procedure_step_id": chosen.get("scheduled_procedure_step_id"),
         }
     elif chosen["kind"] == "order":
         context["order"] = {

@@ -36,6 +36,8 @@ def _item_json(item: WorklistItem) -> dict[str, Any]:
             "sex": item.patient_sex,
         },
         "study_instance_uid": item.study_instance_uid,
+        "requested_procedure_id": item.requested_procedure_id,
+        "scheduled_procedure_step_id": item.scheduled_step.step_id,
     }
 
 
@@ -52,6 +54,9 @@ def _from_item(context: CaptureContext, item: WorklistItem) -> CaptureContext:
         issuer=item.accession_number_issuer or (context.order.issuer if context.order else None),
         service_request=context.order.service_request if context.order else None,
         study_instance_uid=item.study_instance_uid,
+        # The scheduled step the capture fulfils: Request Attributes (PS3.3 10.9) name it.
+        requested_procedure_id=item.requested_procedure_id,
+        scheduled_procedure_step_id=item.scheduled_step.step_id,
     )
     return dataclasses.replace(context, patient=patient, order=order)
 

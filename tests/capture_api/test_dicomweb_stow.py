@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tracemalloc
 from io import BytesIO
 from pathlib import Path
@@ -172,7 +173,7 @@ def test_a_wrong_media_type_is_415(live_server, token: str) -> None:
         live_server,
         token,
         [b"{}"],
-        content_type='multipart/related; type="application/dicom+xml"; boundary=XyZ',
+        content_type='multipart/related; type="application/pdf"; boundary=XyZ',
     )
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "content_type_unsupported"
@@ -228,6 +229,7 @@ def test_parts_split_anywhere_across_reads_come_out_whole(
     )
     parts = list(iter_parts(BytesIO(body), "X", tmp_path))
     assert [p.path.read_bytes() for p in parts] == [one, two]
+    assert [p.sha256 for p in parts] == [hashlib.sha256(b).hexdigest() for b in (one, two)]
     assert parts[0].headers["content-location"] == "a"
     assert parts[1].headers == {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -61,6 +62,31 @@ LOWER_LEG_LEFT = {
 }
 
 
+def post_parts(
+    live_server,
+    token: str | None,
+    parts: list[tuple[dict[str, str], bytes]],
+    *,
+    root_type: str = "application/dicom+json",
+    path: str = "/dicom-web/studies",
+    query: str = "",
+) -> requests.Response:
+    """A multipart/related request of `parts` (headers, body), as a WIC client sends it."""
+    body = b""
+    for headers, content in parts:
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        body += f"--{BOUNDARY}\r\n{lines}\r\n".encode() + content + b"\r\n"
+    body += f"--{BOUNDARY}--\r\n".encode()
+    headers = {"Content-Type": f'multipart/related; type="{root_type}"; boundary={BOUNDARY}'}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    return requests.post(f"{live_server.url}{path}{query}", data=body, headers=headers, timeout=60)
+
+
+def bulk_part(location: str, media_type: str, content: bytes) -> tuple[dict[str, str], bytes]:
+    return {"Content-Type": media_type, "Content-Location": location}, content
+
+
 def post_wic(
     live_server,
     token: str | None,
@@ -69,33 +95,12 @@ def post_wic(
     *,
     query: str = "",
     metadata_last: bool = False,
+    path: str = "/dicom-web/studies",
 ) -> requests.Response:
-    meta = (
-        b"--"
-        + BOUNDARY.encode()
-        + b"\r\nContent-Type: application/dicom+json\r\n\r\n"
-        + json.dumps(metadata).encode()
-        + b"\r\n"
-    )
-    body = b"" if metadata_last else meta
-    for location, media_type, content in bulk:
-        body += (
-            (
-                f"--{BOUNDARY}\r\nContent-Type: {media_type}\r\n"
-                f"Content-Location: {location}\r\n\r\n"
-            ).encode()
-            + content
-            + b"\r\n"
-        )
-    if metadata_last:
-        body += meta
-    body += f"--{BOUNDARY}--\r\n".encode()
-    headers = {"Content-Type": WIC_TYPE}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    return requests.post(
-        f"{live_server.url}/dicom-web/studies{query}", data=body, headers=headers, timeout=30
-    )
+    meta = ({"Content-Type": "application/dicom+json"}, json.dumps(metadata).encode())
+    parts = [bulk_part(*item) for item in bulk]
+    parts = [*parts, meta] if metadata_last else [meta, *parts]
+    return post_parts(live_server, token, parts, path=path, query=query)
 
 
 def test_metadata_and_bulk_jpeg_and_pdf_become_captures_with_the_metadata_context(
@@ -203,3 +208,50 @@ def test_metadata_that_is_not_json_is_400_in_the_envelope(live_server, token: st
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_request"
+
+
+def test_a_bulk_part_becomes_the_original_once_and_is_one_datasets_media(
+    live_server, token: str, tmp_path: Path
+) -> None:
+    jpeg = make_jpeg(tmp_path / "a.jpg", width=64, height=48).read_bytes()
+    response = post_wic(
+        live_server,
+        token,
+        [dataset(VL_PHOTO, "bulk/1"), dataset(VL_ENDOSCOPIC, "bulk/1")],
+        [("bulk/1", "image/jpeg", jpeg)],
+    )
+
+    assert response.status_code == 202, response.text
+    answer = pydicom.Dataset.from_json(response.json())
+    assert [i.FailureReason for i in answer.FailedSOPSequence] == [0xC000]
+    capture = Capture.objects.get()
+    # The sha256 taken while spooling is the stored original's (moved there, not copied).
+    assert capture.original_sha256 == hashlib.sha256(jpeg).hexdigest()
+    assert hashlib.sha256(data_path(capture.original_path).read_bytes()).hexdigest() == (
+        capture.original_sha256
+    )
+
+
+def test_the_metadata_gives_when_the_media_was_taken_with_its_utc_offset(
+    live_server, token: str, tmp_path: Path
+) -> None:
+    jpeg = make_jpeg(tmp_path / "a.jpg", width=64, height=48).read_bytes()
+    content = {
+        "00080023": {"vr": "DA", "Value": ["20261128"]},
+        "00080033": {"vr": "TM", "Value": ["101500.25"]},
+        "00080201": {"vr": "SH", "Value": ["+0100"]},
+    }
+    acquisition = {"0008002A": {"vr": "DT", "Value": ["20261127093000-0500"]}}
+    no_zone = {"0008002A": {"vr": "DT", "Value": ["20261127093000"]}}
+    metadata = [
+        dataset(VL_PHOTO, "bulk/1", **content),
+        dataset(VL_PHOTO, "bulk/2", **acquisition),
+        dataset(VL_PHOTO, "bulk/3", **no_zone),
+    ]
+    bulk = [(f"bulk/{n}", "image/jpeg", jpeg) for n in (1, 2, 3)]
+
+    response = post_wic(live_server, token, metadata, bulk)
+
+    assert response.status_code == 200, response.text
+    taken = [c.context.get("captured_at") for c in Capture.objects.order_by("created_at")]
+    assert taken == ["2026-11-28T10:15:00+01:00", "2026-11-27T09:30:00-05:00", None]

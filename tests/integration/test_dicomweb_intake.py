@@ -13,8 +13,11 @@ from hub.accounts.roles import Role
 from hub.captures.models import Capture
 from tests.capture_api.test_dicomweb_wic import LOWER_LEG_LEFT, VL_PHOTO, dataset, post_wic
 from tests.conftest import api_client_for
+from tests.dicom_checks import dciodvfy_errors
 from tests.hub.delivery.photos import write_photo
 from tests.media import make_jpeg
+from tests.media_photos import make_png
+from tests.media_video import make_h264
 from tests.peers.orthanc import OrthancPeer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -86,3 +89,54 @@ def test_a_wic_photo_is_archived_with_the_metadata_identity_and_body_site(
     )
     assert ds.AnatomicRegionSequence[0].CodeValue == "30021000"
     assert ds.ImageLaterality == "L"
+
+
+VIDEO_ENDOSCOPIC = "1.2.840.10008.5.1.4.1.1.77.1.1.1"
+VL_ENDOSCOPIC = "1.2.840.10008.5.1.4.1.1.77.1.1"
+MPEG4_SYNTAXES = ("1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.103")
+
+
+def test_a_wic_video_and_png_still_are_archived_as_endoscopy_objects(
+    live_server,
+    hub_stack: OrthancPeer,
+    wait_for_status: Callable[..., Capture],
+    tmp_path: Path,
+) -> None:
+    token = api_client_for("wic-tower", Role.CAPTURER).token  # type: ignore[attr-defined]
+    video = make_h264(tmp_path / "scope.mp4", seconds=1.0).read_bytes()
+    still = make_png(tmp_path / "still.png", width=96, height=64).read_bytes()
+    metadata = [dataset(VIDEO_ENDOSCOPIC, "bulk/video"), dataset(VL_ENDOSCOPIC, "bulk/still")]
+
+    response = post_wic(
+        live_server,
+        token,
+        metadata,
+        [("bulk/still", "image/png", still), ("bulk/video", "video/mp4", video)],
+    )
+
+    assert response.status_code == 200, response.text
+    by_type = {c.mime_type: c for c in Capture.objects.all()}
+    archived = {
+        kind: wait_for_status(str(by_type[kind].id), "archived", "rejected", "failed", timeout=180)
+        for kind in ("video/mp4", "image/png")
+    }
+    for capture in archived.values():
+        assert capture.status == "archived", capture.reason
+        assert capture.context["specialty"] == "endoscopy"  # from the SOP class
+    files = {}
+    for kind, capture in archived.items():
+        orthanc_id = hub_stack.find_instance(capture.sop_instance_uid)
+        assert orthanc_id, f"{kind} {capture.sop_instance_uid} is not in the archive"
+        files[kind] = tmp_path / f"{capture.id}.dcm"
+        files[kind].write_bytes(hub_stack.instance_file(orthanc_id))
+    clip = pydicom.dcmread(files["video/mp4"])
+    assert clip.SOPClassUID == VIDEO_ENDOSCOPIC
+    assert clip.file_meta.TransferSyntaxUID in MPEG4_SYNTAXES
+    assert int(clip.NumberOfFrames) > 1
+    assert clip.PatientID == "MRN-0042"
+    photo = pydicom.dcmread(files["image/png"])
+    assert photo.SOPClassUID == VL_ENDOSCOPIC
+    assert (photo.Rows, photo.Columns) == (64, 96)
+    assert photo.PatientID == "MRN-0042"
+    for path in files.values():
+        assert dciodvfy_errors(path) == []

@@ -12,7 +12,7 @@ import pytest
 
 from encapsulate import InstanceIdentity, parse_context, wrap
 from encapsulate.media.privacy import POLICIES
-from tests.dicom_checks import assert_dciodvfy_clean
+from tests.dicom_checks import assert_dciodvfy_clean, dciodvfy_errors
 from tests.encapsulate.conftest import FULL_CONTEXT
 from tests.media_video import make_h264, make_webm
 
@@ -60,3 +60,24 @@ def test_transcode_records_both_lossy_steps(tmp_path: Path) -> None:
     assert list(ds.LossyImageCompressionMethod) == ["VP9", "ISO_14496_10"]
     assert ds["LossyImageCompressionRatio"].VM == 2
     assert all(float(ratio) > 1 for ratio in ds.LossyImageCompressionRatio)
+
+
+@pytest.mark.parametrize("specialty", [s.value for s in POLICIES])
+def test_a_video_with_no_known_time_leaves_content_date_and_time_out(
+    clip: Path, tmp_path: Path, specialty: str
+) -> None:
+    """The clip has no creation time and the context none: Content Date and Time are
+    Type 1C in VL Image (C.8.12.1), so left out, never written empty (as a WIC
+    client's metadata may well give no time). Without a study the match step
+    would date, Study Date and Time stay empty: dciodvfy's DICOMDIR warnings."""
+    data = copy.deepcopy(FULL_CONTEXT)
+    data.pop("captured_at", None)
+    data["specialty"] = specialty
+    if specialty == "ophthalmology":
+        data["body_site"] = {"code": "SCT:81745001", "laterality": "R"}
+    [written] = wrap(
+        clip, context=parse_context(data), identity=InstanceIdentity.mint(), out_dir=tmp_path
+    )
+    assert dciodvfy_errors(written.path) == []
+    ds = pydicom.dcmread(written.path, stop_before_pixels=True)
+    assert "ContentTime" not in ds or ds.ContentTime

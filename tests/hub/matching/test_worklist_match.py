@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pydicom
 import pytest
 from django.utils import timezone
 
@@ -13,8 +15,11 @@ from encapsulate import parse_context
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import CaptureStatus
+from hub.captures.storage import data_path
 from hub.matching.reconcile import capture_choose_candidate
 from hub.matching.services import capture_match, captured_at
+from hub.pipeline.steps import capture_encapsulate
+from tests.dicom_checks import assert_dciodvfy_clean
 from tests.hub.factories import received_capture
 from tests.peers.ports import free_port
 from tests.peers.worklist import WorklistEntry, WorklistOrthancPeer, clear_worklist, write_worklist
@@ -105,6 +110,28 @@ def test_a_device_capture_is_matched_by_station_and_time(
     assert capture.study_instance_uid == entry.study_instance_uid
 
 
+def test_the_written_object_names_the_scheduled_procedure_and_step_it_fulfils(
+    tmp_path: Path, worklist: WorklistOrthancPeer
+) -> None:
+    capture = inspected(tmp_path, device())
+    entry = endoscopy("ES-150", "MRN-E7", taken_at(capture) + timedelta(minutes=5))
+    entry = dataclasses.replace(entry, requested_procedure_id="RP-77", step_id="SPS-77-1")
+    write_worklist(worklist, [entry])
+
+    capture = matched(capture)
+    assert capture.status == CaptureStatus.MATCHED, capture.reason
+    assert capture_encapsulate(capture_id=capture.id)
+
+    [instance] = capture.instances.all()
+    path = data_path(instance.path)
+    request = pydicom.dcmread(path).RequestAttributesSequence[0]
+    assert request.RequestedProcedureID == "RP-77"
+    assert request.ScheduledProcedureStepID == "SPS-77-1"
+    assert request.AccessionNumber == "ES-150"
+    assert request.StudyInstanceUID == entry.study_instance_uid
+    assert_dciodvfy_clean(path)
+
+
 def test_two_entries_in_the_window_go_to_reconciliation(
     tmp_path: Path, worklist: WorklistOrthancPeer
 ) -> None:
@@ -129,6 +156,9 @@ def test_two_entries_in_the_window_go_to_reconciliation(
 
     operator = user_create_or_update(username="endo-it", role=Role.OPERATOR)
     capture_choose_candidate(capture_id=capture.id, actor=operator, candidate_id="accession:ES-201")
+    capture.refresh_from_db()
+    assert capture.context["order"]["requested_procedure_id"] == "RP1"
+    assert capture.context["order"]["scheduled_procedure_step_id"] == "SPS1"
     capture_match(capture_id=capture.id)
     capture.refresh_from_db()
     assert capture.status == CaptureStatus.MATCHED, capture.reason
