@@ -70,7 +70,7 @@ def capture_wound(*, capture: Capture) -> Wound:
     patient_id, issuer = _patient(capture)
     named = parse_context(capture.context).wound
     if named is not None and named.id is not None:
-        wound = Wound.objects.filter(pk=_uuid_or_none(named.id)).first()
+        wound = wound_find(named.id)
         if wound is None or (wound.patient_id, wound.patient_issuer) != (patient_id, issuer):
             raise WoundRefused(
                 f"context.wound.id {named.id} names no wound of patient {patient_id}"
@@ -142,3 +142,14 @@ def patient_wounds(*, patient_id: str, issuer: str | None = None) -> list[WoundH
             WoundHistory(wound=wound, last_photo=photos[-1] if photos else None, series=series)
         )
     return histories
+
+
+def wound_find(wound_id: str) -> Wound | None:
+    """The wound of that id; None for none, or for what is not a wound id at all."""
+    key = _uuid_or_none(wound_id)
+    return None if key is None else Wound.objects.filter(pk=key).first()
+
+
+def wound_last_photo(wound: Wound) -> Capture | None:
+    photos = [p.capture for p in wound.photos.select_related("capture")]
+    return max(photos, key=photo_taken_at) if photos else None
