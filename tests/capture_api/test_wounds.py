@@ -56,7 +56,10 @@ def test_two_captures_of_one_wound_are_one_wound_with_two_points(
     assert listed["series"][1]["area_cm2"] < listed["series"][0]["area_cm2"]  # it heals
     assert {"length_cm", "width_cm", "method"} <= set(listed["series"][0])
     assert listed["last_photo"]["capture"] == str(second.id)
-    thumbnail = capturer_client.get(listed["last_photo"]["thumbnail"])
+    # As the capture app asks for it: a picture, or the error envelope.
+    thumbnail = capturer_client.get(
+        listed["last_photo"]["thumbnail"], HTTP_ACCEPT="image/jpeg, application/json"
+    )
     assert thumbnail.status_code == 200
     assert thumbnail["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(thumbnail.content)).size == (640, 480)
