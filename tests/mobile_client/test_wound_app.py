@@ -16,7 +16,7 @@ import pytest
 from hub.captures.models import Capture
 from hub.wounds.models import Wound
 from tests.encapsulate.measure.scenes import render
-from tests.mobile_client.test_capture_app import PASSWORD, nurse  # noqa: F401  (fixture)
+from tests.mobile_client.test_capture_app import PASSWORD, nurse, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -109,12 +109,14 @@ def test_a_traced_outline_is_measured_and_its_area_shown(
     for point in points[1:]:
         page.mouse.move(*point)
     page.mouse.up()
+    shot(page, "wound-01-traced")
     assert re.match(r"Outline of \d+ points", page.locator("#trace-status").inner_text())
     page.get_by_role("button", name="Use this outline").click()
     page.locator("#shots .outline-state", has_text="Outline traced").wait_for()
     send(page)
 
     result = measured_result(page, 0)
+    shot(page, "wound-02-measured")
     assert "traced outline" in result.inner_text()
     assert area_shown(result) == pytest.approx(scene.area_cm2, rel=0.05)
     capture = Capture.objects.get()
@@ -152,11 +154,13 @@ def test_a_known_wound_is_framed_by_its_ghost_and_its_trend_has_two_points(
     assert re.match(r"Wound 1, Lower leg, left · [\d.]+ cm² on ", known)
     ghost_choice.select_option(str(wound.id))
     page.wait_for_function("() => document.querySelector('#ghost-photo')?.naturalWidth > 0")
+    shot(page, "wound-03-ghost")
     take_photo(page, second)
     assert page.locator(f"#shots input[value='{wound.id}']").is_checked()
     send(page)
 
     result = measured_result(page, 1)
+    shot(page, "wound-04-trend")
     assert result.locator(".area-chart circle").count() == 2
     assert "automatic outline" in result.inner_text()
     assert wound.photos.count() == 2

@@ -17,6 +17,7 @@ const series = new Map(); // wound id -> [{capture, date, area_cm2, ...}], for t
 const choices = new WeakMap(); // shot -> { wound: "new" | id, outline, tap }
 let nextWound = "new"; // the ghost's choice: the wound the next photo is of
 const followed = new Map(); // capture id -> what the results list shows
+const labels = new Map(); // capture id -> its queue label ("DOE · Photo 1 · Lower leg (left)")
 
 function element(tag, attributes = {}, text = "") {
   const node = document.createElement(tag);
@@ -268,7 +269,7 @@ function renderResults() {
     if (measurement.state === "measured") {
       const how = measurement.method === "outline" ? "traced outline" : "automatic outline";
       item.append(
-        element("strong", {}, "Wound measured"),
+        element("strong", {}, `${labels.get(captureId) || "Photo"}: wound measured`),
         element("span", { class: "sizes" }, `Area ${measurement.area_cm2.toFixed(2)} cm² · length ${measurement.length_cm.toFixed(2)} cm · width ${measurement.width_cm.toFixed(2)} cm (${how})`),
       );
       const history = [...(series.get(measurement.wound) || [])];
@@ -279,7 +280,7 @@ function renderResults() {
       history.sort((a, b) => new Date(a.date) - new Date(b.date));
       item.append(areaChart(history, "this wound"));
     } else {
-      item.append(element("strong", {}, "Not measured"), element("span", { class: "reason" }, measurement.reason));
+      item.append(element("strong", {}, `${labels.get(captureId) || "Photo"}: not measured`), element("span", { class: "reason" }, measurement.reason));
     }
     results.append(item);
   }
@@ -288,6 +289,7 @@ function renderResults() {
 queueSubscribe((items) => {
   for (const item of items) {
     if (item.captureId && !followed.has(item.captureId)) {
+      labels.set(item.captureId, item.label);
       followed.set(item.captureId, null);
       follow(item.captureId).then(() => {
         if (followed.get(item.captureId) === null) followed.delete(item.captureId);
@@ -303,6 +305,7 @@ onScreenChange((name) => {
     forgetPatient();
     series.clear();
     followed.clear();
+    labels.clear();
     results.replaceChildren();
   }
 });
