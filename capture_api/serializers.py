@@ -68,6 +68,7 @@ class CaptureSerializer(serializers.ModelSerializer):
     original = serializers.SerializerMethodField()
     dicom = serializers.SerializerMethodField()
     deliveries = DeliverySerializer(many=True, read_only=True)
+    measurement = serializers.SerializerMethodField()
 
     class Meta:
         model = Capture
@@ -84,6 +85,7 @@ class CaptureSerializer(serializers.ModelSerializer):
             "media_info",
             "dicom",
             "deliveries",
+            "measurement",
         ]
 
     def get_url(self, capture: Capture) -> str:
@@ -104,4 +106,17 @@ class CaptureSerializer(serializers.ModelSerializer):
             "series_instance_uid": capture.series_instance_uid,
             "sop_instance_uid": capture.sop_instance_uid,
             "instances": DicomInstanceSerializer(capture.instances.all(), many=True).data,
+        }
+
+    def get_measurement(self, capture: Capture) -> dict[str, Any] | None:
+        """A wound photo's measurement (docs/wound-measurement.md): "due", "measured"
+        (the sizes, method and outline) or "refused" (the reason); None if never."""
+        if not capture.measurement_state:
+            return None
+        wound = getattr(capture, "wound_photo", None)
+        return {
+            "state": capture.measurement_state,
+            "reason": capture.measurement_reason,
+            "wound": str(wound.wound_id) if wound is not None else None,
+            **(capture.measurement or {}),
         }

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from capture_api import audit_views, auth, lookups, views
+from capture_api import audit_views, auth, lookups, views, wounds
 
 urlpatterns = [
     path("api/v1/auth/token", auth.TokenObtain.as_view(), name="auth-token"),
@@ -21,6 +21,12 @@ urlpatterns = [
     path("api/v1/patients/orders", lookups.PatientOrders.as_view(), name="patient-orders"),
     path(
         "api/v1/patients/encounters", lookups.PatientEncounters.as_view(), name="patient-encounters"
+    ),
+    path("api/v1/patients/wounds", wounds.PatientWounds.as_view(), name="patient-wounds"),
+    path(
+        "api/v1/wounds/<str:wound_id>/thumbnail",
+        wounds.WoundThumbnail.as_view(),
+        name="wound-thumbnail",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -28,7 +28,9 @@ IDEMPOTENCY_KEY_MAX = 255  # Capture.idempotency_key's length
 
 
 def visible_captures(request: Request) -> QuerySet[Capture]:
-    captures = Capture.objects.prefetch_related("instances", "deliveries")
+    captures = Capture.objects.select_related("wound_photo").prefetch_related(
+        "instances", "deliveries"
+    )
     if user_sees_all_captures(request.user):
         return captures
     return captures.filter(created_by=request.user)

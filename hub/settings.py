@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "hub.accounts",
     "hub.audit",
     "hub.captures",
+    "hub.wounds",
     "hub.emr",
     "hub.dimse",
     "hub.matching",

@@ -106,6 +106,23 @@ class StudyFacts:
 
 
 @dataclass(frozen=True)
+class WoundRef:
+    """Which wound a wound or burn photo shows: one the hub knows (``id``, the hub's
+    wound id from the patient's wound list) or, with ``id`` None, a new one."""
+
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The wound's edge as the nurse traced it, once around: ``[x, y]`` pixels of the
+    photo as displayed (after its EXIF orientation), origin at the top-left corner of
+    the top-left pixel. Whether it fits the photo is the measurement's to judge."""
+
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class CaptureContext:
     """What ties a capture to a patient; ``patient`` may be missing only when
     ``device`` says where the capture came from (the hub must match it before
@@ -127,3 +144,8 @@ class CaptureContext:
     consent: bool | None = None
     # Set by the hub's match step; without it each instance describes its study itself.
     study: StudyFacts | None = None
+    # A wound or burn photo's measurement (docs/wound-measurement.md): the wound it
+    # shows, the traced outline, or the point tapped to seed the automatic one.
+    wound: WoundRef | None = None
+    outline: Outline | None = None
+    tap: tuple[float, float] | None = None

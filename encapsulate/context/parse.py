@@ -8,6 +8,7 @@ PS3.5 6.2, and returns the frozen dataclasses of ``capture``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -19,9 +20,11 @@ from encapsulate.context.capture import (
     Device,
     Encounter,
     Order,
+    Outline,
     Patient,
     Specialty,
     StudyFacts,
+    WoundRef,
 )
 from encapsulate.dicom.enums import ImageLaterality
 from encapsulate.errors import ContextError
@@ -236,6 +239,59 @@ def _study(data: object) -> StudyFacts | None:
     )
 
 
+# A finger's trace, simplified by the client; the context's 64 KiB holds about 3,000.
+MAX_OUTLINE_POINTS = 2000
+# Pixel coordinates beyond any camera's photo are not coordinates.
+_COORDINATE_MAX = 100_000.0
+
+
+def _wound(data: object) -> WoundRef | None:
+    if data is None:
+        return None
+    path = "context.wound"
+    obj = _object(path, data, ("id", "new"))
+    new = obj.get("new")
+    if new not in (None, True):
+        raise ContextError(f"{path}.new must be true (or left out with an id)")
+    wound_id = _optional(obj, path, "id", check_lo)
+    if (wound_id is None) == (new is None):
+        raise ContextError(f"{path} needs either an id (a known wound) or new: true")
+    return WoundRef(id=wound_id)
+
+
+def _point(field: str, value: object) -> tuple[float, float]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and abs(v) <= _COORDINATE_MAX
+            for v in value
+        )
+    ):
+        raise ContextError(f"{field} must be a point [x, y] of two numbers (pixels)")
+    return (float(value[0]), float(value[1]))
+
+
+def _outline(data: object) -> Outline | None:
+    if data is None:
+        return None
+    path = "context.outline"
+    obj = _object(path, data, ("points",))
+    points = obj.get("points")
+    if not isinstance(points, list) or not 3 <= len(points) <= MAX_OUTLINE_POINTS:
+        raise ContextError(
+            f"{path}.points must be a list of 3 to {MAX_OUTLINE_POINTS} points [x, y]"
+        )
+    return Outline(points=tuple(_point(f"{path}.points[{i}]", p) for i, p in enumerate(points)))
+
+
+def _tap(data: object) -> tuple[float, float] | None:
+    return None if data is None else _point("context.tap", data)
+
+
 _TOP_LEVEL = (
     "patient",
     "order",
@@ -250,6 +306,9 @@ _TOP_LEVEL = (
     "device",
     "consent",
     "study",
+    "wound",
+    "outline",
+    "tap",
 )
 
 
@@ -277,6 +336,9 @@ def parse_context(data: object) -> CaptureContext:
         captured_at=_optional(obj, "context", "captured_at", _aware_datetime),
         description=_optional(obj, "context", "description", check_lo),
         study=_study(obj.get("study")),
+        wound=_wound(obj.get("wound")),
+        outline=_outline(obj.get("outline")),
+        tap=_tap(obj.get("tap")),
     )
 
 
@@ -327,4 +389,11 @@ def context_to_json(ctx: CaptureContext) -> dict[str, Any]:
             "description": ctx.study.description,
             "series_number": ctx.study.series_number,
         },
+        "wound": None
+        if ctx.wound is None
+        else ({"id": ctx.wound.id} if ctx.wound.id is not None else {"new": True}),
+        "outline": None
+        if ctx.outline is None
+        else {"points": [list(point) for point in ctx.outline.points]},
+        "tap": None if ctx.tap is None else list(ctx.tap),
     }

@@ -25,7 +25,7 @@ from hub.captures.states import capture_update
 from hub.captures.storage import data_path
 from hub.emr.client import FhirError, FhirUnavailable
 from hub.emr.factory import fhir_client_from_settings
-from hub.emr.wound_size import observation_entry, photo_instances, sr_series
+from hub.emr.wound_size import photo_instances, sr_series, wound_entries
 from hub.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -310,8 +310,7 @@ def notice_bundle(
         },
     ]
     announcement_ref = entries[1]["fullUrl"]
-    if observation := observation_entry(capture, references, [study_ref, announcement_ref]):
-        entries.append(observation)
+    entries.extend(wound_entries(capture, references, [study_ref, announcement_ref]))
     if root and endpoint_ref:
         entries.insert(
             0,

@@ -10,8 +10,11 @@ measure never stops the photo from being archived.
 The step claims the capture like the others (a lease renewed by the task's
 heartbeat); a crash leaves the lease to run out and the sweep sends the
 capture's next step again, which comes back here while the measurement is
-due. The SR's UIDs, the wound's Tracking UID and the measurement's time are
-minted once and kept in `measurement_uids`, so a retry writes the same bytes.
+due. The SR's UIDs and the measurement's time are minted once and kept in
+`measurement_uids`, so a retry writes the same bytes; the wound (its Tracking
+Identifier and UID) is the one the context names or a new one, assigned once
+by `hub.wounds`. The context's traced outline is measured when it has one
+(method `outline`), else the automatic outline from its tap or the centre.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from hub.captures.models import Capture, CaptureStatus, DicomInstance
 from hub.captures.originals import delivers
 from hub.captures.states import capture_update
 from hub.captures.storage import data_path, file_sha256, instance_directory
+from hub.wounds.models import Wound
+from hub.wounds.services import WoundRefused, capture_wound
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +65,12 @@ def measurement_due(capture_id: UUID | str) -> bool:
     ).exists()
 
 
-def _uids(capture: Capture) -> dict[str, str]:
+def _uids(capture: Capture, wound: Wound) -> dict[str, str]:
     """The SR's UIDs and time, minted on the first try and kept for every later one."""
     fresh = {
         "series_instance_uid": generate_uid(),
         "sop_instance_uid": generate_uid(),
-        "tracking_uid": generate_uid(),  # one wound per capture, for now
+        "tracking_uid": wound.tracking_uid,
         "measured_at": timezone.now().isoformat(),
     }
     Capture.objects.filter(id=capture.id, measurement_uids__isnull=True).update(
@@ -124,12 +129,20 @@ def _measure(capture: Capture) -> bool:
     from hub.pipeline.steps import hub_producer  # the steps import this module
 
     try:
+        wound = capture_wound(capture=capture)
+    except WoundRefused as refusal:
+        return _refused(capture, refusal.reason)
+    context = parse_context(capture.context)
+    try:
         measurement = measure_photo(
-            data_path(capture.original_path), marker_mm=settings.HUB_MARKER_MM
+            data_path(capture.original_path),
+            outline=[list(p) for p in context.outline.points] if context.outline else None,
+            seed=context.tap,
+            marker_mm=settings.HUB_MARKER_MM,
         )
     except MeasurementRefused as refusal:
         return _refused(capture, refusal.reason)
-    uids = _uids(capture)
+    uids = _uids(capture, wound)
     photo = _photo(capture)
     photo_dataset = pydicom.dcmread(data_path(photo.path), stop_before_pixels=True)
     identity = InstanceIdentity(
@@ -141,7 +154,7 @@ def _measure(capture: Capture) -> bool:
     report = build_measurement_report(
         photo=photo_dataset,
         measurement=measurement,
-        wound=WoundTracking(identifier=f"Wound {str(capture.id)[:8]}", uid=uids["tracking_uid"]),
+        wound=WoundTracking(identifier=wound.tracking_identifier, uid=uids["tracking_uid"]),
         identity=identity,
         measured_at=datetime.fromisoformat(uids["measured_at"]),
         producer=hub_producer(),

@@ -24,6 +24,7 @@ from hub.accounts.roles import Role
 from hub.accounts.tokens import token_issue
 from hub.captures.models import Capture
 from hub.captures.receive import Upload, capture_receive
+from hub.wounds.services import capture_wound
 from tests.capture_api.tus_helpers import OCTETS, TUS, metadata_header
 from tests.conftest import api_client_for
 from tests.media import make_jpeg
@@ -66,6 +67,8 @@ MATRIX: list[Cell] = [
     *cells("api/v1/patients/search", "post", PEOPLE),
     *cells("api/v1/patients/orders", "post", PEOPLE),
     *cells("api/v1/patients/encounters", "post", PEOPLE),
+    *cells("api/v1/patients/wounds", "post", PEOPLE),
+    *cells("api/v1/wounds/<str:wound_id>/thumbnail", "get", PEOPLE),
     *cells("api/v1/uploads", "post", SIGNED_IN),
     *cells("api/v1/uploads/", "post", SIGNED_IN),
     *cells("api/v1/uploads/", "options", EVERYONE),
@@ -143,6 +146,15 @@ def object_of(cell: Cell, world: World, role: str, tmp_path: Path) -> str:
                 max_bytes=10**9,
             ).capture.id
         )
+    if cell.route.startswith("api/v1/wounds/<"):
+        photo = photo_bytes(tmp_path)
+        capture = capture_receive(
+            user=owner,
+            upload=Upload(name="p.jpg", size=len(photo), head=photo, chunks=[photo]),
+            context_data={"patient": {"id": "MRN-1"}, "specialty": "wound"},
+            max_bytes=10**9,
+        ).capture
+        return f"{capture_wound(capture=capture).id}/thumbnail"
     if cell.route.startswith("api/v1/uploads/<"):
         return upload_create(owner=owner, length=10, metadata=metadata_header(), max_bytes=10**9).id
     if cell.route.startswith("api/v1/auth/tokens/"):

@@ -70,3 +70,39 @@ def test_a_wound_photo_without_a_marker_is_archived_with_the_refusal_recorded(
     assert capture.measurement_reason.startswith("no calibration marker")
     assert hub_stack.find_instance(capture.sop_instance_uid)
     assert capture.instances.count() == 1
+
+
+def test_two_captures_of_one_wound_carry_one_tracking_uid_to_orthanc(
+    hub_stack: OrthancPeer,
+    capturer_client: APIClient,
+    wait_for_status: Callable[..., Capture],
+    tmp_path: Path,
+) -> None:
+    context = {**CONTEXT, "patient": {"id": "MRN-W3"}}
+    first_photo, second_photo = tmp_path / "first.jpg", tmp_path / "second.jpg"
+    first_photo.write_bytes(render(seed=5).jpeg())
+    scene = render(seed=6, wound_radius_mm=10)
+    second_photo.write_bytes(scene.jpeg())
+
+    first = upload(capturer_client, first_photo, {**context, "wound": {"new": True}})
+    first = wait_for_status(first["id"], "archived", "rejected", "failed", timeout=180)
+    (wound,) = capturer_client.post(
+        "/api/v1/patients/wounds", {"identifier": "MRN-W3"}, format="json"
+    ).json()["results"]
+    traced = {"points": [[round(x, 1), round(y, 1)] for x, y in scene.outline.tolist()]}
+    second = upload(
+        capturer_client, second_photo, {**context, "wound": {"id": wound["id"]}, "outline": traced}
+    )
+    second = wait_for_status(second["id"], "archived", "rejected", "failed", timeout=180)
+
+    reports = []
+    for capture in (first, second):
+        assert capture.measurement_state == "measured", capture.measurement_reason
+        _, sr = archived_dataset(hub_stack, capture.measurement_uids["sop_instance_uid"], tmp_path)
+        reports.append(read_measurement_report(sr))
+    assert reports[0].tracking_uid == reports[1].tracking_uid == wound["tracking_uid"]
+    assert reports[1].area_cm2 == pytest.approx(scene.area_cm2, rel=0.02)  # the traced outline
+    (listed,) = capturer_client.post(
+        "/api/v1/patients/wounds", {"identifier": "MRN-W3"}, format="json"
+    ).json()["results"]
+    assert [p["capture"] for p in listed["series"]] == [str(first.id), str(second.id)]

@@ -5,6 +5,7 @@ import { SITES, drawBodyMap, siteLabel } from "./bodysites.js";
 import { photoQuality } from "./quality.js";
 import { queueAdd } from "./queue.js";
 import { $, announce, clean, go, isoWithOffset, personName, setError, state } from "./ui.js";
+import { woundContext, woundPanel } from "./wounds.js";
 
 // Specialties whose captures are of the body surface: a body site is required.
 const SITE_REQUIRED = new Set(["wound", "burn", "dermatology", "dermoscopy"]);
@@ -123,7 +124,7 @@ export function renderShots() {
       announce(`${title.textContent} removed`);
     });
     row.append(change, remove);
-    body.append(row);
+    body.append(woundPanel(shot), row);
     item.append(preview, body);
     list.append(item);
   });
@@ -234,6 +235,7 @@ $("#note-form").addEventListener("submit", async (event) => {
       context.encounter = { id: state.link.encounter.identifier || state.link.encounter.id, issuer: state.link.encounter.issuer || null };
     }
     if (shot.site) context.body_site = { code: shot.site.code, meaning: shot.site.meaning, laterality: shot.site.laterality };
+    Object.assign(context, woundContext(shot));
     const extension = (shot.file.name.match(/\.[A-Za-z0-9]{1,5}$/) || [shot.kind === "video" ? ".mp4" : ".jpg"])[0].toLowerCase();
     const kindWord = shot.kind === "video" ? "Video" : "Photo";
     await queueAdd({

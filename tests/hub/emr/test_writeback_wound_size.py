@@ -23,13 +23,14 @@ pytestmark = pytest.mark.django_db
 AREA = "89260-4"
 
 
-def measured_archived(loaded: Hospital) -> Capture:
-    photo = render(seed=4).jpeg()
+def measured_archived(loaded: Hospital, seed: int = 4, **extra: object) -> Capture:
+    photo = render(seed=seed).jpeg()
     context = {
         "patient": {"id": loaded.mrns["jane"], "birth_date": "1970-01-02"},
         "order": {"accession_number": loaded.accessions["jane_wound"]},
         "specialty": "wound",
         "body_site": {"code": "SCT:30021000", "meaning": "Lower leg", "laterality": "L"},
+        **extra,
     }
     capture = capture_receive(
         user=user_create_or_update(username="nurse", role=Role.CAPTURER),
@@ -83,3 +84,27 @@ def test_the_emr_gets_the_wound_size_observation_derived_from_the_photo(
         f"Observation/{observation['id']}"
         in capture.__class__.objects.get(id=capture.id).emr_notice
     )
+
+
+def test_two_photos_of_one_wound_focus_one_body_structure(
+    emr: FhirEngine, loaded: Hospital, settings
+) -> None:
+    settings.HUB_FHIR_WRITEBACK = "documentreference"
+    first = measured_archived(loaded)
+    wound = first.wound_photo.wound
+    second = measured_archived(loaded, seed=5, wound={"id": str(wound.id)})
+
+    capture_notify_emr(capture_id=first.id)
+    capture_notify_emr(capture_id=second.id)
+
+    (structure,) = emr.search(
+        f"BodyStructure?identifier=urn:ietf:rfc:3986|urn:oid:{wound.tracking_uid}"
+    )
+    assert structure["patient"]["reference"] == first.match_report["references"]["patient"]
+    assert structure["location"]["coding"][0]["code"] == "30021000"
+    assert structure["locationQualifier"][0]["coding"][0]["code"] == "7771000"
+    assert structure["description"] == "Wound 1, Lower leg, left"
+    for capture in (first, second):
+        sr_uid = capture.measurement_uids["sop_instance_uid"]
+        (observation,) = emr.search(f"Observation?identifier=urn:ietf:rfc:3986|urn:oid:{sr_uid}")
+        assert observation["focus"] == [{"reference": f"BodyStructure/{structure['id']}"}]
