@@ -4,7 +4,8 @@ hub's listener) confirms the delivery, or names what it did not commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,11 @@ from pynetdicom import AE
 from pynetdicom.sop_class import StorageCommitmentPushModel
 
 from hub.captures.models import Capture, CaptureStatus
-from hub.delivery.models import Delivery, DeliveryStatus, Destination
+from hub.delivery.models import Delivery, DeliveryStatus, Destination, RoutingRule
 from hub.delivery.senders.cstore import REQUEST_STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
 from hub.delivery.services import capture_deliveries_start, delivery_attempt
 from tests.hub.delivery.test_delivery_services import encapsulated
+from tests.integration.dimse_objects import write_sc_photo
 from tests.integration.faults import wait_until
 from tests.integration.listener import DicomListener
 from tests.peers.orthanc import OrthancPeer
@@ -37,7 +39,9 @@ def peers(
         tmp_path_factory.mktemp("orthanc-commit"), hub_port=port, hub_aet=settings.HUB_AE_TITLE
     )
     listener = DicomListener(
-        tmp_path_factory.mktemp("listener") / "listener.log", callers="", port=port
+        tmp_path_factory.mktemp("listener") / "listener.log",
+        callers="STORESCU@127.0.0.1",
+        port=port,
     )
     orthanc.start()
     try:
@@ -136,3 +140,32 @@ def test_an_instance_orthanc_does_not_hold_is_reported_and_sent_again(
     assert f"did not commit {instance.sop_instance_uid} (0x0112" in delivery.last_error
     assert delivery.commitment_report["failed"][0][0] == instance.sop_instance_uid
     assert Capture.objects.get(id=capture.id).status == CaptureStatus.DELIVERING
+
+
+def test_a_device_instance_goes_through_the_hub_and_is_archived_once_orthanc_commits_it(
+    peers: tuple[OrthancPeer, DicomListener],
+    vna: Destination,
+    hub_stack: OrthancPeer,
+    wait_for_status: Callable[..., Capture],
+    tmp_path: Path,
+) -> None:
+    orthanc, listener = peers
+    rule = RoutingRule.objects.create(name="everything to the VNA")
+    rule.destinations.set([vna])
+    sent = write_sc_photo(tmp_path / "photo.dcm")
+
+    stored = subprocess.run(
+        ["storescu", "-aet", "STORESCU", "-aec", settings.HUB_AE_TITLE, "-xy",
+         "127.0.0.1", str(listener.port), str(tmp_path / "photo.dcm")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    assert stored.returncode == 0, stored.stderr + listener.log_tail()
+    capture = wait_for_status(
+        str(Capture.objects.get().id), "archived", "rejected", "failed", timeout=120
+    )
+    assert capture.status == "archived", capture.reason
+    delivery = capture.deliveries.get()
+    assert delivery.destination == "vna"
+    assert delivery.commitment_report == {"committed": [sent.SOPInstanceUID], "failed": []}
+    assert orthanc.find_instance(sent.SOPInstanceUID) is not None
