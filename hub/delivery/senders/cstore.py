@@ -18,6 +18,7 @@ With `TlsOptions` the association runs over TLS (PS3.15 B.1).
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,10 +123,7 @@ class CStoreClient(ServiceClassUser):
         if commitment:
             ae.add_requested_context(StorageCommitmentPushModel)
         tls_args = (self.tls.context(), self.host) if self.tls is not None else None
-        try:
-            assoc = ae.associate(self.host, self.port, ae_title=self.called_aet, tls_args=tls_args)
-        except ssl.SSLError as error:
-            raise self._error(f"failed the TLS handshake: {error}", transient=False) from None
+        assoc = ae.associate(self.host, self.port, ae_title=self.called_aet, tls_args=tls_args)
         if assoc.is_established:
             return assoc
         if assoc.is_rejected:
@@ -144,7 +142,32 @@ class CStoreClient(ServiceClassUser):
             raise self._error(
                 f"accepts none of the presentation contexts {offered}", transient=False
             )
+        if self.tls is not None:
+            self._tls_diagnose()
         raise self._error("could not be reached or did not answer the association", transient=True)
+
+    def _tls_diagnose(self) -> None:
+        """Raises the permanent error if the TLS handshake is what failed.
+
+        pynetdicom logs a failed handshake and reports only that it could not
+        connect; one more connection tells a certificate a person must fix
+        from an archive that is down.
+        """
+        assert self.tls is not None
+        try:
+            with (
+                socket.create_connection((self.host, self.port), timeout=self.timeout) as raw,
+                self.tls.context().wrap_socket(raw, server_hostname=self.host),
+            ):
+                return
+        except ssl.SSLError as error:
+            raise self._error(
+                f"failed the TLS handshake ({error.reason or error}): check its certificate "
+                "against the destination's CA file, and the hub's client certificate",
+                transient=False,
+            ) from None
+        except OSError:
+            return
 
     def _send(self, assoc: Association, path: Path, header: Dataset) -> None:
         sop_class, transfer_syntax = _context(header)
