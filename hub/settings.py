@@ -324,6 +324,17 @@ HUB_DICOM_BIND = env_str("HUB_DICOM_BIND", "0.0.0.0")  # devices call from the n
 HUB_DICOM_CALLERS = parse_ae_addresses("HUB_DICOM_CALLERS", env_str("HUB_DICOM_CALLERS", ""))
 HUB_DICOM_TIMEOUT = env_float("HUB_DICOM_TIMEOUT", 60.0, minimum=1.0)
 HUB_DICOM_MAX_ASSOCIATIONS = env_int("HUB_DICOM_MAX_ASSOCIATIONS", 10, minimum=1)
+# The listener over TLS (PS3.15 B.1): its certificate and key (PEM); with a CA
+# bundle, callers must also present a certificate it signed.
+HUB_DICOM_TLS_CERT = env_optional("HUB_DICOM_TLS_CERT")
+HUB_DICOM_TLS_KEY = env_optional("HUB_DICOM_TLS_KEY")
+HUB_DICOM_TLS_CA = env_optional("HUB_DICOM_TLS_CA")
+if bool(HUB_DICOM_TLS_CERT) != bool(HUB_DICOM_TLS_KEY) or (
+    HUB_DICOM_TLS_CA and not HUB_DICOM_TLS_CERT
+):
+    raise ImproperlyConfigured(
+        "HUB_DICOM_TLS_CERT and HUB_DICOM_TLS_KEY go together (HUB_DICOM_TLS_CA needs both)"
+    )
 # How long a delivery with Storage Commitment waits for the archive's report
 # before it is sent again (a try like any other, bounded by HUB_DELIVERY_MAX_ATTEMPTS).
 HUB_COMMITMENT_TIMEOUT_SECONDS = env_float("HUB_COMMITMENT_TIMEOUT_SECONDS", 600.0, minimum=1.0)

@@ -15,6 +15,7 @@ calling AE title not recognized (PS3.8 9.3.4).
 from __future__ import annotations
 
 import logging
+import ssl
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -56,17 +57,22 @@ class _CallerCheckingACSE(ACSE):
         request = self.requestor.primitive
         title = str(getattr(request, "calling_ae_title", "") or "")
         address = self.assoc.requestor.address
-        caller = self.callers.find(title, address)
-        if caller is None:
-            log.warning("refused an association from %s at %s: not a known caller", title, address)
-            audit_record(
-                action="sign-in",  # a node authenticating, as BALP Login records it
-                entity=f"dimse:{title.strip()}@{address}",
-                address=address,
-                outcome=Outcome.REFUSED,
-                note="A-ASSOCIATE-RJ: calling AE title not recognized from this address",
-            )
+        try:
+            caller = self.callers.find(title, address)
+            if caller is None:
+                log.warning(
+                    "refused an association from %s at %s: not a known caller", title, address
+                )
+                audit_record(
+                    action="sign-in",  # a node authenticating, as BALP Login records it
+                    entity=f"dimse:{title.strip()}@{address}",
+                    address=address,
+                    outcome=Outcome.REFUSED,
+                    note="A-ASSOCIATE-RJ: calling AE title not recognized from this address",
+                )
+        finally:
             connection.close()
+        if caller is None:
             self.send_reject(REJECTED_PERMANENT, SOURCE_SERVICE_USER, CALLING_AET_NOT_RECOGNIZED)
             evt.trigger(self.assoc, evt.EVT_REJECTED, {})
             self.assoc.kill()
@@ -146,6 +152,17 @@ def listener_application_entity(callers: CallerList) -> tuple[AE, list[Any]]:
     return ae, handlers
 
 
+def listener_tls_context() -> ssl.SSLContext | None:
+    """The server's SSLContext from HUB_DICOM_TLS_*, or None for plain TCP."""
+    if not settings.HUB_DICOM_TLS_CERT:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=settings.HUB_DICOM_TLS_CA)
+    context.load_cert_chain(settings.HUB_DICOM_TLS_CERT, settings.HUB_DICOM_TLS_KEY)
+    if settings.HUB_DICOM_TLS_CA:
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def listener_start(*, port: int, host: str | None = None) -> ThreadedAssociationServer:
     """Starts listening in threads of this process; `shutdown()` the server to stop."""
     # A C-STORE's data set goes to a file as it arrives, in the hub's data
@@ -158,10 +175,18 @@ def listener_start(*, port: int, host: str | None = None) -> ThreadedAssociation
     for caller in callers.unresolved():
         log.warning("HUB_DICOM_CALLERS: %s does not resolve; it cannot call", caller)
     ae, handlers = listener_application_entity(callers)
+    tls = listener_tls_context()
     server = ae.start_server(
-        (host or settings.HUB_DICOM_BIND, port), block=False, evt_handlers=handlers
+        (host or settings.HUB_DICOM_BIND, port),
+        block=False,
+        evt_handlers=handlers,
+        ssl_context=tls,
     )
     log.info(
-        "DICOM listener %s on %s:%s", settings.HUB_AE_TITLE, host or settings.HUB_DICOM_BIND, port
+        "DICOM listener %s on %s:%s%s",
+        settings.HUB_AE_TITLE,
+        host or settings.HUB_DICOM_BIND,
+        port,
+        " over TLS" if tls else "",
     )
     return server
