@@ -155,7 +155,7 @@ def commitment_settle(*, delivery_id: int) -> bool:
         delivery = (
             Delivery.objects.select_for_update()
             .filter(id=delivery_id, status=DeliveryStatus.COMMITTING)
-            .exclude(commitment_report=None)
+            .filter(commitment_report__isnull=False)
             .first()
         )
         if delivery is None:

@@ -42,6 +42,19 @@ def listener(
         process.stop()
 
 
+@pytest.fixture(scope="module")
+def small_listener(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DicomListener]:
+    """A listener of a hub that takes at most 100 kB per capture."""
+    process = DicomListener(tmp_path_factory.mktemp("listener") / "small.log", callers=CALLERS)
+    process.start(HUB_MAX_UPLOAD_BYTES="100000")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
 def _associate(
     listener: DicomListener,
     *contexts: str,
@@ -186,6 +199,20 @@ def test_a_data_set_without_patient_id_fails_and_leaves_nothing_behind(
     assert AuditEvent.objects.filter(
         action="capture.create", outcome=Outcome.REFUSED, note__contains="no Patient ID"
     ).exists()
+
+
+def test_an_instance_over_the_size_limit_is_out_of_resources_and_leaves_nothing_behind(
+    small_listener: DicomListener, tmp_path: Path
+) -> None:
+    ds = write_multiframe(tmp_path / "cine.dcm", frames=1)  # 900 kB
+    originals_before = _files_below("originals")
+
+    status = _store(small_listener, ds)
+
+    assert status == 0xA700  # Refused: out of resources (PS3.4 B.2.3)
+    assert not Capture.objects.exists()
+    assert _files_below("originals") == originals_before
+    assert _files_below("dimse-spool") == set()
 
 
 def test_a_sop_class_the_hub_does_not_take_is_not_accepted(listener: DicomListener) -> None:
