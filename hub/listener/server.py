@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 REJECTED_PERMANENT = 0x01
 SOURCE_SERVICE_USER = 0x01
 CALLING_AET_NOT_RECOGNIZED = 0x03
-NOT_AUTHORIZED = 0x0124  # C-STORE: Refused, not authorized (PS3.4 B.2.3)
-NO_SUCH_ACTION = 0x0123  # N-EVENT-REPORT from a caller that is no archive of ours
+NOT_AUTHORIZED = 0x0124  # Refused: not authorized (PS3.7 C.5.22)
+NO_SUCH_SOP_CLASS = 0x0118  # an N-EVENT-REPORT of anything but Storage Commitment (PS3.7 C.5.17)
 STORAGE_COMMITMENT_REQUEST_SUCCESSFUL = 1  # Event Type ID (PS3.4 J.3.3)
 
 
@@ -110,9 +110,11 @@ def _on_store(event: evt.Event) -> int:
 def _on_event_report(event: evt.Event) -> tuple[int, Dataset | None]:
     caller = _caller(event.assoc)
     request = event.request
-    reported_on = request.AffectedSOPClassUID
-    if Role.ARCHIVE not in caller.roles or reported_on != StorageCommitmentPushModel:
-        return NO_SUCH_ACTION, None
+    if Role.ARCHIVE not in caller.roles:
+        log.warning("N-EVENT-REPORT from %s refused: it is no committing archive", caller)
+        return NOT_AUTHORIZED, None
+    if request.AffectedSOPClassUID != StorageCommitmentPushModel:
+        return NO_SUCH_SOP_CLASS, None
     try:
         close_old_connections()
         status = commitment_report_receive(

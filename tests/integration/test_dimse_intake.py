@@ -10,16 +10,18 @@ from pathlib import Path
 import pydicom
 import pytest
 from django.conf import settings
-from pynetdicom import AE
+from pynetdicom import AE, build_role
 from pynetdicom.sop_class import (
     MultiFrameTrueColorSecondaryCaptureImageStorage,
     SecondaryCaptureImageStorage,
+    StorageCommitmentPushModel,
     Verification,
 )
 
 from hub.audit.models import AuditEvent, Outcome
 from hub.captures.models import Capture
 from hub.captures.storage import data_path
+from hub.delivery.senders.cstore import STORAGE_COMMITMENT_INSTANCE
 from hub.dimse.association import rejection_of
 from tests.integration.dimse_objects import write_multiframe, write_sc_photo
 from tests.integration.listener import DicomListener
@@ -181,6 +183,25 @@ def test_a_listed_caller_may_echo(listener: DicomListener) -> None:
         assert int(assoc.send_c_echo().Status) == 0x0000
     finally:
         assoc.release()
+
+
+def test_a_device_may_not_report_a_storage_commitment(listener: DicomListener) -> None:
+    ae = AE(ae_title="DEVICE")
+    ae.add_requested_context(StorageCommitmentPushModel)
+    role = build_role(StorageCommitmentPushModel, scp_role=True, scu_role=False)
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title=settings.HUB_AE_TITLE, ext_neg=[role])
+    assert assoc.is_established, listener.log_tail()
+    report = pydicom.Dataset()
+    report.TransactionUID = pydicom.uid.generate_uid()
+    report.ReferencedSOPSequence = []
+    try:
+        status, _ = assoc.send_n_event_report(
+            report, 1, StorageCommitmentPushModel, STORAGE_COMMITMENT_INSTANCE
+        )
+    finally:
+        assoc.release()
+
+    assert int(status.Status) == 0x0124  # Refused: not authorized
 
 
 def test_a_data_set_without_patient_id_fails_and_leaves_nothing_behind(
