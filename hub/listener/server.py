@@ -35,6 +35,7 @@ from hub.audit.services import audit_record
 from hub.delivery.commitment import CommitmentReport, commitment_report_receive
 from hub.listener.callers import Caller, CallerList, Role
 from hub.listener.intake import instance_store
+from hub.listener.spool import spool_directory, spool_leftovers_remove
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +171,8 @@ def listener_start(*, port: int, host: str | None = None) -> ThreadedAssociation
     # A C-STORE's data set goes to a file as it arrives, in the hub's data
     # directory: there it becomes the original by a rename, not a copy.
     _config.STORE_RECV_CHUNKED_DATASET = True
-    spool = Path(settings.HUB_DATA_DIR) / "dimse-spool"
-    spool.mkdir(parents=True, exist_ok=True)
-    tempfile.tempdir = str(spool)
+    tempfile.tempdir = str(spool_directory())
+    spool_leftovers_remove()
     callers = CallerList(settings.HUB_DICOM_CALLERS)
     for caller in callers.unresolved():
         log.warning("HUB_DICOM_CALLERS: %s does not resolve; it cannot call", caller)
