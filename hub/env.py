@@ -104,6 +104,19 @@ def parse_pairs(name: str, value: str) -> dict[str, str]:
     return pairs
 
 
+def parse_ae_addresses(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """`AET@host,AET@host` into ((AET, host), ...); AE titles as PS3.5 allows (1-16, no \\)."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        title, sep, host = item.rpartition("@")
+        if not sep or not title.strip() or not host.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not AET@host")
+        if len(title.strip()) > 16 or "\\" in title:
+            raise ImproperlyConfigured(f"{name}: {title!r} is not an AE title (1-16 characters)")
+        pairs.append((title.strip(), host.strip()))
+    return tuple(pairs)
+
+
 ORIGINALS_CHOICES = {"dicom": ("dicom",), "original": ("original",), "both": ("dicom", "original")}
 SPECIALTIES = (
     "wound",

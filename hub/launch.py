@@ -2,7 +2,8 @@
 
 Prepares the data directory (a secret key of its own, migrations, static
 files), then runs gunicorn, a Celery worker and Celery beat (which sweeps for
-due retries and stalled work) as three children, and keeps them running: a
+due retries and stalled work) as three children, and the DICOM listener when
+HUB_DICOM_PORT is set, and keeps them running: a
 child that exits is started again after a backoff (1 s, doubling to a minute,
 back to 1 s once it has stayed up a minute). Only Ctrl-C (or SIGTERM) stops
 the hub; then every child is stopped and waited for.
@@ -112,6 +113,10 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
     port = os.environ.get("HUB_PORT", "8000")
     prefix = os.environ.get("HUB_QUEUE_PREFIX", "hub")
     celery = [python, "-m", "celery", "-A", "hub"]
+    # The DICOM listener (docs/dimse.md) only where a port is set.
+    dicom = [Child("dicom", [python, "manage.py", "dicom_listener"])]
+    if os.environ.get("HUB_DICOM_PORT", "").strip() in ("", "0"):
+        dicom = []
     return [
         Child(
             "web",
@@ -151,6 +156,7 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
                 "INFO",
             ],
         ),
+        *dicom,
     ]
 
 

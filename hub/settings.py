@@ -22,6 +22,7 @@ from hub.env import (
     env_path,
     env_str,
     env_url,
+    parse_ae_addresses,
     parse_originals_policy,
     parse_pairs,
 )
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "hub.delivery",
     "hub.pipeline",
     "hub.workbench",
+    "hub.listener",
     "capture_api",
 ]
 
@@ -314,6 +316,29 @@ HUB_MWL_TIMEOUT = env_float("HUB_MWL_TIMEOUT", 10.0, minimum=0.1)
 # A device capture matches worklist entries scheduled this close to its capture time.
 HUB_MWL_WINDOW_MINUTES = env_int("HUB_MWL_WINDOW_MINUTES", 120, minimum=1)
 HUB_AE_TITLE = env_str("HUB_AE_TITLE", "CAPTUREHUB")
+# The hub's DICOM listener (hub.listener, docs/dimse.md): a C-STORE SCP for
+# devices, and where archives send their Storage Commitment reports. Off while
+# HUB_DICOM_PORT is unset. Only the devices listed (AET@host) may store; the
+# archives of C-STORE destinations with Storage Commitment may only report.
+HUB_DICOM_PORT = env_int("HUB_DICOM_PORT", 0, minimum=0)
+HUB_DICOM_BIND = env_str("HUB_DICOM_BIND", "0.0.0.0")  # devices call from the network
+HUB_DICOM_CALLERS = parse_ae_addresses("HUB_DICOM_CALLERS", env_str("HUB_DICOM_CALLERS", ""))
+HUB_DICOM_TIMEOUT = env_float("HUB_DICOM_TIMEOUT", 60.0, minimum=1.0)
+HUB_DICOM_MAX_ASSOCIATIONS = env_int("HUB_DICOM_MAX_ASSOCIATIONS", 10, minimum=1)
+# The listener over TLS (PS3.15 B.1): its certificate and key (PEM); with a CA
+# bundle, callers must also present a certificate it signed.
+HUB_DICOM_TLS_CERT = env_optional("HUB_DICOM_TLS_CERT")
+HUB_DICOM_TLS_KEY = env_optional("HUB_DICOM_TLS_KEY")
+HUB_DICOM_TLS_CA = env_optional("HUB_DICOM_TLS_CA")
+if bool(HUB_DICOM_TLS_CERT) != bool(HUB_DICOM_TLS_KEY) or (
+    HUB_DICOM_TLS_CA and not HUB_DICOM_TLS_CERT
+):
+    raise ImproperlyConfigured(
+        "HUB_DICOM_TLS_CERT and HUB_DICOM_TLS_KEY go together (HUB_DICOM_TLS_CA needs both)"
+    )
+# How long a delivery with Storage Commitment waits for the archive's report
+# before it is sent again (a try like any other, bounded by HUB_DELIVERY_MAX_ATTEMPTS).
+HUB_COMMITMENT_TIMEOUT_SECONDS = env_float("HUB_COMMITMENT_TIMEOUT_SECONDS", 600.0, minimum=1.0)
 HUB_VIEWER_URL = env_url("HUB_VIEWER_URL")
 
 # How the hub names itself in the objects it makes (Contributing Equipment).

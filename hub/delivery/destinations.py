@@ -22,7 +22,7 @@ from hub.captures.storage import data_path
 from hub.delivery.errors import DeliveryError
 from hub.delivery.models import Destination, DestinationKind
 from hub.delivery.senders.base import Receipt
-from hub.delivery.senders.cstore import CStoreClient
+from hub.delivery.senders.cstore import CStoreClient, TlsOptions
 from hub.delivery.senders.folder import FolderSender
 from hub.delivery.senders.mhd import MhdSender
 from hub.delivery.senders.stowrs import StowRsClient
@@ -130,12 +130,13 @@ class StowSender:
 @dataclass(frozen=True)
 class CStoreSender:
     client: CStoreClient
+    storage_commitment: bool = False  # the caller mints the Transaction UID (commitment_begin)
 
-    def send(self, capture: Capture) -> Receipt:
+    def send(self, capture: Capture, *, commitment_uid: str | None = None) -> Receipt:
         paths = [data_path(instance.path) for instance in capture.instances.all()]
         if not paths:
             raise DeliveryError("the capture has no DICOM instance to send", transient=False)
-        return self.client.store(paths)
+        return self.client.store(paths, commitment_uid=commitment_uid)
 
 
 def sender_for(destination: Destination) -> Sender:
@@ -157,6 +158,14 @@ def sender_for(destination: Destination) -> Sender:
                 f"destination {destination.name} needs a host, a port and an AE title",
                 transient=False,
             )
+        tls = None
+        if destination.tls:
+            tls = TlsOptions(
+                ca_file=destination.tls_ca_file or None,
+                cert_file=destination.tls_cert_file or None,
+                key_file=destination.tls_key_file or None,
+                verify=destination.verify_tls,
+            )
         return CStoreSender(
             CStoreClient(
                 destination.host,
@@ -164,7 +173,9 @@ def sender_for(destination: Destination) -> Sender:
                 called_aet=destination.called_aet,
                 calling_aet=settings.HUB_AE_TITLE,
                 timeout=timeout,
-            )
+                tls=tls,
+            ),
+            storage_commitment=destination.storage_commitment,
         )
     if destination.kind == DestinationKind.MHD:
         return MhdSender(destination.url, token=secret, timeout_seconds=timeout)

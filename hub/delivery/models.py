@@ -10,6 +10,8 @@ from hub.captures.models import Capture
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending"
     RETRYING = "retrying"
+    # Stored; the archive's Storage Commitment report is awaited (hub.delivery.commitment).
+    COMMITTING = "committing"
     DELIVERED = "delivered"
     FAILED = "failed"
 
@@ -27,6 +29,12 @@ class Delivery(models.Model):
     lease_owner = models.CharField(max_length=32, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     retrieve_url = models.URLField(max_length=1024, blank=True)
+    # Storage Commitment (PS3.4 Annex J): the Transaction UID of the last
+    # N-ACTION, minted before it is sent; the archive's report (its committed
+    # and failed instances) once it came; and until when it is awaited.
+    commitment_uid = models.CharField(max_length=64, blank=True, db_index=True)
+    commitment_report = models.JSONField(null=True, blank=True)
+    commitment_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,6 +122,23 @@ class Destination(models.Model):
         max_length=1024, blank=True, help_text="or a file holding it (a systemd or Docker secret)"
     )
     verify_tls = models.BooleanField(default=True, help_text="check the server's certificate")
+    storage_commitment = models.BooleanField(
+        default=False,
+        help_text="C-STORE: ask the archive to commit (N-ACTION) and count the delivery only "
+        "once its report says so; the archive must know the hub's AE (HUB_AE_TITLE and "
+        "HUB_DICOM_PORT)",
+    )
+    # DIMSE over TLS (PS3.15 B.1); STOW-RS and MHD take TLS from their https:// URL.
+    tls = models.BooleanField(default=False, help_text="C-STORE: over TLS")
+    tls_ca_file = models.CharField(
+        max_length=1024, blank=True, help_text="C-STORE TLS: CA bundle (PEM); empty: the system's"
+    )
+    tls_cert_file = models.CharField(
+        max_length=1024, blank=True, help_text="C-STORE TLS: the hub's client certificate (PEM)"
+    )
+    tls_key_file = models.CharField(
+        max_length=1024, blank=True, help_text="C-STORE TLS: its private key (PEM)"
+    )
     timeout_seconds = models.FloatField(default=60.0)
     from_settings = models.BooleanField(default=False, editable=False)
 

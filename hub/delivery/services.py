@@ -16,7 +16,8 @@ from django.utils import timezone
 from hub.captures.leases import capture_claim, lease_expiry, lease_renewal_register, lease_token
 from hub.captures.models import CaptureStatus
 from hub.captures.states import capture_move, capture_update
-from hub.delivery.destinations import destination_sender
+from hub.delivery import commitment
+from hub.delivery.destinations import CStoreSender, destination_sender
 from hub.delivery.errors import DeliveryError
 from hub.delivery.models import Delivery, DeliveryStatus, Destination
 from hub.delivery.routing import capture_destinations
@@ -78,7 +79,7 @@ def _claim(delivery_id: int) -> Delivery | None:
     """The delivery, leased to the caller and its try counted, if it is due and free.
 
     A delivery whose tries are used up (each ended by a crash or a kill, which
-    `_record_failure` never saw) fails here instead.
+    `delivery_failure_record` never saw) fails here instead.
     """
     now = timezone.now()
     token = lease_token()
@@ -124,13 +125,20 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
     delivery = _claim(delivery_id)
     if delivery is None:
         return DeliveryOutcome()
+    transaction_uid = None
     try:
-        receipt = destination_sender(delivery.destination).send(delivery.capture)
+        sender = destination_sender(delivery.destination)
+        if isinstance(sender, CStoreSender) and sender.storage_commitment:
+            # Kept before the N-ACTION: the report may come before the send returns.
+            transaction_uid = commitment.commitment_begin(delivery_id=delivery.id)
+            receipt = sender.send(delivery.capture, commitment_uid=transaction_uid)
+        else:
+            receipt = sender.send(delivery.capture)
     except DeliveryError as error:
-        return DeliveryOutcome(retry_in=_record_failure(delivery, error))
+        return DeliveryOutcome(retry_in=delivery_failure_record(delivery, error))
     except OSError as error:
         failure = DeliveryError(f"cannot read the file to send: {error}", transient=False)
-        return DeliveryOutcome(retry_in=_record_failure(delivery, failure))
+        return DeliveryOutcome(retry_in=delivery_failure_record(delivery, failure))
     except BaseException as error:
         # A bug or the time limit: keep what happened, give the lease back and
         # let the sweep try again later; the tries stay bounded by the claim.
@@ -143,6 +151,16 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
             + timedelta(seconds=delivery_retry_policy().delay(delivery.attempts)),
         )
         raise
+    if transaction_uid is not None:
+        archived = commitment.commitment_await(
+            delivery_id=delivery.id, transaction_uid=transaction_uid
+        )
+        return DeliveryOutcome(archived=archived)
+    return DeliveryOutcome(archived=delivery_confirm(delivery, receipt.retrieve_url or ""))
+
+
+def delivery_confirm(delivery: Delivery, retrieve_url: str) -> bool:
+    """The destination has it: the delivery is delivered; True if that archived the capture."""
     log.info("capture %s delivered to %s", delivery.capture_id, delivery.destination)
     with transaction.atomic():
         delivery_update(
@@ -152,12 +170,13 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
             lease_until=None,
             lease_owner="",
             last_error="",
-            retrieve_url=receipt.retrieve_url or "",
+            retrieve_url=retrieve_url,
+            commitment_due_at=None,
         )
         others_open = Delivery.objects.filter(capture_id=delivery.capture_id).exclude(
             status=DeliveryStatus.DELIVERED
         )
-        archived = not others_open.exists() and capture_move(
+        return not others_open.exists() and capture_move(
             delivery.capture_id,
             source=CaptureStatus.DELIVERING,
             target=CaptureStatus.ARCHIVED,
@@ -165,10 +184,10 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
             # The EMR notice is due now; should its message be lost, the sweep sends it.
             emr_notice_due_at=timezone.now(),
         )
-    return DeliveryOutcome(archived=archived)
 
 
-def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
+def delivery_failure_record(delivery: Delivery, error: DeliveryError) -> float | None:
+    """A try that failed: retried after the policy's delay if transient and not exhausted."""
     attempts = delivery.attempts
     policy = delivery_retry_policy()
     if error.transient and not policy.exhausted(attempts):
@@ -188,6 +207,7 @@ def _record_failure(delivery: Delivery, error: DeliveryError) -> float | None:
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             lease_until=None,
             lease_owner="",
+            commitment_due_at=None,
         )
         return delay
     why = f"gave up after {attempts} attempts: {error.reason}" if error.transient else error.reason
@@ -204,6 +224,7 @@ def _fail(delivery: Delivery, why: str) -> None:
             last_error=why,
             lease_until=None,
             lease_owner="",
+            commitment_due_at=None,
         )
         capture_move(
             delivery.capture_id,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from hub.captures.leases import lease_free
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.states import NEXT_STEP
+from hub.delivery.commitment import commitments_overdue
 from hub.delivery.models import Delivery
 from hub.delivery.services import OPEN
 from hub.delivery.withdrawals import withdrawals_due
@@ -48,6 +49,9 @@ def stalled_work(*, busy_queues: frozenset[str] = frozenset()) -> Stalled:
     again would only lengthen the queue. Due retries and lapsed leases are
     sent whatever the queues hold.
     """
+    # A Storage Commitment report that did not come in time is a failed try,
+    # due again after the retry policy's delay like any other.
+    commitments_overdue()
     now = timezone.now()
     quiet_since = now - timedelta(seconds=settings.HUB_RESUME_INTERVAL_SECONDS)
     # A lease that ran out with no news since: its worker died (or its wait ended).

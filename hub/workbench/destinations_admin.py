@@ -24,7 +24,21 @@ class DestinationAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "kind", "enabled", "from_settings"]}),
         ("DICOMweb STOW-RS or MHD", {"fields": ["url", "verify_tls"]}),
-        ("DIMSE C-STORE", {"fields": ["host", "port", "called_aet"]}),
+        (
+            "DIMSE C-STORE",
+            {
+                "fields": [
+                    "host",
+                    "port",
+                    "called_aet",
+                    "storage_commitment",
+                    "tls",
+                    "tls_ca_file",
+                    "tls_cert_file",
+                    "tls_key_file",
+                ]
+            },
+        ),
         ("Folder export", {"fields": ["folder"]}),
         ("Credentials", {"fields": ["username", "secret_setting", "secret_file"]}),
         (None, {"fields": ["timeout_seconds"]}),

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -37,6 +38,18 @@ class OrthancPeerError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class OrthancTls:
+    """DICOM TLS for Orthanc's DIMSE side (1.9+): its certificate and key, the CAs it trusts.
+
+    Its DICOM port then takes TLS only, and it calls the hub's listener over TLS.
+    """
+
+    certificate: Path
+    private_key: Path
+    trusted: Path
+
+
 class OrthancPeer:
     """One Orthanc process, its configuration, storage and log under `workdir`.
 
@@ -49,10 +62,18 @@ class OrthancPeer:
     username = "orthanc"
     password = "orthanc"
 
-    def __init__(self, workdir: Path, *, hub_port: int = 0, hub_aet: str = "HUB") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        hub_port: int = 0,
+        hub_aet: str = "HUB",
+        tls: OrthancTls | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.hub_port = hub_port
         self.hub_aet = hub_aet
+        self.tls = tls
         self.http_port = free_port()
         self.dicom_port = free_port()
         while self.dicom_port == self.http_port:
@@ -86,6 +107,17 @@ class OrthancPeer:
         # Orthanc refuses port 0 in DicomModalities ("must be in range
         # [1..65534]"): without a hub SCP, 104 stands in and a C-MOVE to HUB is
         # refused at connect.
+        hub: list | dict = [self.hub_aet, "127.0.0.1", self.hub_port or 104]
+        tls: dict = {}
+        if self.tls is not None:
+            hub = {"AET": hub[0], "Host": hub[1], "Port": hub[2], "UseDicomTls": True}
+            tls = {
+                "DicomTlsEnabled": True,
+                "DicomTlsCertificate": str(self.tls.certificate),
+                "DicomTlsPrivateKey": str(self.tls.private_key),
+                "DicomTlsTrustedCertificates": str(self.tls.trusted),
+                "DicomTlsRemoteCertificateRequired": True,
+            }
         return {
             "Name": "HUB-TEST-ARCHIVE",
             "StorageDirectory": str(self.storage_dir),
@@ -102,11 +134,12 @@ class OrthancPeer:
             "DicomAlwaysAllowFind": True,
             "DicomAlwaysAllowFindWorklist": True,
             "UnknownSopClassAccepted": True,
-            "DicomModalities": {"hub": [self.hub_aet, "127.0.0.1", self.hub_port or 104]},
+            "DicomModalities": {"hub": hub},
             "Plugins": [str(PLUGIN_DIR / name) for name in PLUGINS],
             # No "Host" here: with one, RetrieveURL loses the port.
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
             "Worklists": {"Enable": True, "Database": str(self.worklist_dir)},
+            **tls,
         }
 
     def start(self) -> None:
