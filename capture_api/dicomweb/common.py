@@ -11,6 +11,7 @@ from hub.captures.models import Capture
 from hub.captures.receive import CaptureRefused, Upload
 from hub.captures.stow import (
     CANNOT_UNDERSTAND,
+    DUPLICATE_SOP_INSTANCE,
     OUT_OF_RESOURCES,
     PROCESSING_FAILURE,
     StowRefused,
@@ -55,11 +56,13 @@ def part_submit(
     context: dict,
     sop_class_uid: str,
     sop_instance_uid: str,
+    idempotency_key: str | None = None,
 ) -> Capture:
     """The part received as a capture (`capture_submit`); StowRefused as the hub refuses it.
 
     The spooled file (below HUB_DATA_DIR) becomes the original itself: moved, not
-    copied, so a 2 GiB video is written to disk once.
+    copied, so a 2 GiB video is written to disk once. With an idempotency key
+    already used by this user for the same content, the first capture answers.
     """
     with part.path.open("rb") as file:
         head = file.read(SNIFF_BYTES)
@@ -70,17 +73,22 @@ def part_submit(
                 name=name, size=part.size, head=head, stored=part.path, sha256=part.sha256
             ),
             context_data=context,
+            idempotency_key=idempotency_key,
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )
     except CaptureRefused as refused:
-        code = {400: CANNOT_UNDERSTAND, 415: CANNOT_UNDERSTAND, 413: OUT_OF_RESOURCES}.get(
-            refused.status, PROCESSING_FAILURE
-        )
+        code = {
+            400: CANNOT_UNDERSTAND,
+            413: OUT_OF_RESOURCES,
+            415: CANNOT_UNDERSTAND,
+            422: DUPLICATE_SOP_INSTANCE,
+        }.get(refused.status, PROCESSING_FAILURE)
         raise StowRefused(
             refused.reason,
             code=code,
             sop_class_uid=sop_class_uid,
             sop_instance_uid=sop_instance_uid,
         ) from None
-    audit_request(request, "capture.create", capture_id=received.capture.id, note="by STOW-RS")
+    if received.created:
+        audit_request(request, "capture.create", capture_id=received.capture.id, note="by STOW-RS")
     return received.capture

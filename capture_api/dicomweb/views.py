@@ -186,6 +186,8 @@ def _instance_store(request: Request, part: Part, specialty: str | None, study: 
         context=instance.context,
         sop_class_uid=instance.sop_class_uid,
         sop_instance_uid=instance.sop_instance_uid,
+        # A client that never saw the answer stores again: one capture per instance.
+        idempotency_key=f"stow:{instance.sop_instance_uid}",
     )
     return referenced_item(
         request,

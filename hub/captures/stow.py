@@ -23,6 +23,7 @@ CANNOT_UNDERSTAND = 0xC000
 SOP_CLASS_NOT_SUPPORTED = 0x0122
 PROCESSING_FAILURE = 0x0110
 OUT_OF_RESOURCES = 0xA700
+DUPLICATE_SOP_INSTANCE = 0x0111  # PS3.7 C.4.4: another instance under this UID
 # PS3.18 Table I.2-2 has no code for an instance outside the study of the request's
 # target (10.5.1.1.1, answered 409 per 10.5.3.1); implementation-specific, as
 # dcm4chee's archive answers it.

@@ -29,6 +29,7 @@ from hub.captures.receive import CaptureRefused, Upload
 from hub.captures.storage import file_sha256
 from hub.captures.stow import (
     CANNOT_UNDERSTAND,
+    DUPLICATE_SOP_INSTANCE,
     OUT_OF_RESOURCES,
     PROCESSING_FAILURE,
     StowRefused,
@@ -40,7 +41,6 @@ from hub.pipeline.start import capture_submit
 log = logging.getLogger(__name__)
 
 SUCCESS = 0x0000
-DUPLICATE_SOP_INSTANCE = 0x0111  # PS3.7 C.4.4: another instance under this UID
 SNIFF_BYTES = 4096
 
 

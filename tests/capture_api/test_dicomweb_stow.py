@@ -132,6 +132,37 @@ def test_a_part_that_is_not_dicom_is_a_failed_sop_entry_and_202(
     assert Capture.objects.count() == 1
 
 
+def test_an_instance_stored_again_is_the_same_capture(
+    live_server, token: str, tmp_path: Path
+) -> None:
+    ds = photo(tmp_path, "a.dcm", PatientID="MRN-0042")
+    client = client_for(live_server, token)
+
+    first = client.store_instances([ds])
+    again = client.store_instances([ds])  # the client never saw the first answer
+
+    capture = Capture.objects.get()
+    for answer in (first, again):
+        assert FAILED not in answer
+        [item] = answer.ReferencedSOPSequence
+        assert item.RetrieveURL.endswith(f"/api/v1/captures/{capture.id}")
+
+
+def test_other_content_under_a_stored_instance_uid_is_a_duplicate_failure(
+    live_server, token: str, tmp_path: Path
+) -> None:
+    ds = photo(tmp_path, "a.dcm", PatientID="MRN-0042")
+    assert post_raw(live_server, token, [dicom_bytes(ds)]).status_code == 200
+    ds.PatientID = "MRN-0043"  # same SOP Instance UID, other bytes
+
+    response = post_raw(live_server, token, [dicom_bytes(ds)])
+
+    assert response.status_code == 409, response.text
+    answer = pydicom.Dataset.from_json(response.json())
+    assert [i.FailureReason for i in answer.FailedSOPSequence] == [0x0111]
+    assert Capture.objects.get().context["patient"]["id"] == "MRN-0042"
+
+
 def test_nothing_stored_is_409_with_a_reason_per_part(
     live_server, token: str, tmp_path: Path
 ) -> None:
