@@ -116,7 +116,8 @@ def send_one_photo(page, tmp_path: Path) -> Capture:
     photo = make_jpeg(tmp_path / "wound.jpg", kind="sharp", size=(800, 600))
     page.locator("#camera-input").set_input_files(str(photo))
     page.get_by_role("heading", name="Body site").wait_for()
-    page.locator('[aria-label="Lower leg (left)"]').click()
+    page.get_by_role("button", name="Left leg").click()
+    page.get_by_role("button", name="Lower leg (left)").click()
     page.get_by_role("button", name="Use this site").click()
     page.locator("#shots .site", has_text="Lower leg (left)").wait_for()
     page.get_by_role("button", name="Continue", exact=True).click()
@@ -194,16 +195,18 @@ def test_a_round_from_wristband_to_archive(
     assert photo.stat().st_size > 2 * 1024 * 1024  # three tus chunks or more
     camera.set_input_files(str(photo))
     page.get_by_role("heading", name="Body site").wait_for()
-    page.locator('[aria-label="Lower leg (left)"]').click()
+    page.get_by_role("button", name="Left leg").click()
+    page.get_by_role("button", name="Lower leg (left)").click()
     assert page.locator("input[name=laterality][value=L]").is_checked()
     shot(page, "06-site")
     page.get_by_role("button", name="Use this site").click()
     page.locator("#shots .site", has_text="Lower leg (left)").wait_for()
     shot(page, "07-capture")
     page.get_by_role("button", name="Continue", exact=True).click()
-    page.get_by_label("Short note (optional)").fill("Pressure ulcer")
+    page.get_by_role("heading", name="Check and send").wait_for()
+    page.get_by_label("Note for photo 1 (optional)").fill("Pressure ulcer")
     page.get_by_label(re.compile("agreed to these photos")).check()
-    shot(page, "08-note")
+    shot(page, "08-review")
 
     # The network drops after the first chunk is stored, in the middle of the upload.
     dropped = []

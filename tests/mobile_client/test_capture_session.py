@@ -1,0 +1,348 @@
+"""A nurse's sitting in the capture app: drafts that survive a reload, the review
+screen, errors beside their cause, the body map's target sizes, the camera's refusals,
+and axe-core's WCAG 2.2 AA rules on every screen on the way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from hub.accounts.roles import Role
+from hub.accounts.services import user_create_or_update
+from hub.captures.models import Capture
+from tests.axe import axe_violations, describe
+from tests.hub.matching.fhir_fixtures import Hospital
+from tests.mobile_client.conftest import make_jpeg
+from tests.peers.fhir import FhirEngine
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "wound-care-4-ever"
+DUMP_STORAGE = (Path(__file__).parent / "storage_dump.js").read_text()
+AT_HUB = ["received", "inspected", "matched", "unmatched", "encapsulated", "delivering", "archived"]
+# Every region of the whole figure, as a nurse taps it.
+REGIONS = ["Head and neck", "Trunk", "Right arm", "Left arm", "Right leg", "Left leg"]
+
+
+@pytest.fixture
+def nurse(transactional_db: None) -> str:
+    user_create_or_update(username="nurse.kim", role=Role.CAPTURER, password=PASSWORD)
+    return "nurse.kim"
+
+
+@pytest.fixture
+def no_emr(settings) -> None:
+    settings.HUB_FHIR_URL = None
+
+
+def accessible(page, screen: str) -> None:
+    """axe-core finds nothing against WCAG 2.2 AA on what the page shows now."""
+    found = axe_violations(page)
+    assert not found, f"{screen}:\n{describe(found)}"
+
+
+def sign_in(page, app_url: str, username: str) -> None:
+    page.goto(app_url)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Patient").wait_for()
+
+
+def typed_patient(page, mrn: str) -> None:
+    """No EMR: the MRN, then the wristband's details typed in; on to "What is it for?"."""
+    page.get_by_label("Or type the MRN").fill(mrn)
+    page.get_by_role("button", name="Find patient").click()
+    page.get_by_role("heading", name="Patient details").wait_for()
+    page.get_by_label("Family name").fill("DOE")
+    page.get_by_label("Given name").fill("JANE")
+    page.get_by_label("Birth date (second identifier)").fill("1950-01-31")
+    page.get_by_label("Female").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="What is it for?").wait_for()
+
+
+def take_photo(page, path: Path, region: str, site: str) -> None:
+    """From the camera screen: a sharp photo, its site picked on the map, back to the list."""
+    page.locator("#camera-input").set_input_files(str(make_jpeg(path, kind="sharp", size=(640, 480))))
+    page.get_by_role("heading", name="Body site").wait_for()
+    page.get_by_role("button", name=region, exact=True).click()
+    page.get_by_role("button", name=site, exact=True).click()
+    page.get_by_role("button", name="Use this site").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+
+
+def banner(page, screen: str) -> str:
+    return page.locator(f"#screen-{screen} [data-patient-banner]").inner_text()
+
+
+def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(
+    app_url: str, phone_without_worker, nurse: str, no_emr: None, tmp_path: Path
+) -> None:
+    page = phone_without_worker.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(app_url)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    accessible(page, "sign in")
+    sign_in(page, app_url, nurse)
+    accessible(page, "patient")
+
+    # Without an EMR the birth date is the second identifier: no Continue without it.
+    page.get_by_label("Or type the MRN").fill("MRN-7001")
+    page.get_by_role("button", name="Find patient").click()
+    page.get_by_role("heading", name="Patient details").wait_for()
+    assert page.locator("#confirm-hint").is_hidden()  # nothing to check against the wristband
+    page.get_by_label("Family name").fill("DOE")
+    page.get_by_role("button", name="Continue").click()
+    birth_error = page.locator("#birth-error")
+    assert "birth date" in birth_error.inner_text()
+    assert page.locator("#birth").get_attribute("aria-invalid") == "true"
+    assert page.locator("#birth").get_attribute("aria-describedby") == "birth-error"
+    assert page.evaluate("document.activeElement.id") == "birth"
+    accessible(page, "patient details, with an error")
+    page.get_by_label("Given name").fill("JANE")
+    page.get_by_label("Birth date (second identifier)").fill("1950-01-31")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="What is it for?").wait_for()
+    assert "identity not checked against an EMR" in banner(page, "context")
+    accessible(page, "what is it for")
+    page.get_by_role("button", name="Continue to camera").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+    accessible(page, "photos, none yet")
+
+    take_photo(page, tmp_path / "one.jpg", "Left leg", "Lower leg (left)")
+    take_photo(page, tmp_path / "two.jpg", "Right arm", "Wrist joint (right)")
+    assert page.locator("#shots li").count() == 2
+    accessible(page, "photos, two")
+
+    # The app is reloaded (or killed): the two photos are on the phone, sealed.
+    page.reload()
+    page.get_by_role("heading", name="Patient").wait_for()
+    stored = page.evaluate(DUMP_STORAGE)
+    drafts = stored["idb"]["capture-queue/drafts"]
+    assert len(drafts) == 2
+    assert all(set(draft) == {"id", "createdAt", "body", "meta"} for draft in drafts)
+    assert "MRN-7001" not in json.dumps(stored) and "DOE" not in json.dumps(stored)
+    offer = page.locator("#drafts")
+    assert offer.get_by_role("heading", name="Not sent yet").is_visible()
+    assert "2 captures of Doe, Jane (MRN-7001)" in offer.inner_text()
+    assert "Lower leg (left), Wrist joint (right)" in offer.inner_text()
+    accessible(page, "patient, with drafts")
+
+    page.get_by_role("button", name="Continue with the 2 captures of Doe, Jane").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+    assert "Doe, Jane" in banner(page, "capture")
+    sites = page.locator("#shots .site").all_inner_texts()
+    assert sites == ["Lower leg (left)", "Wrist joint (right)"]
+
+    # The review: both photos, their sites, a note each, the patient; then Send.
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("heading", name="Check and send").wait_for()
+    assert "Doe, Jane · born" in banner(page, "review") and "MRN-7001" in banner(page, "review")
+    assert page.locator("#review-list li").count() == 2
+    assert page.locator("#review-list .site").all_inner_texts() == sites
+    assert page.locator("#review-list img").count() == 2
+    page.get_by_label("Note for photo 1 (optional)").fill("Pressure ulcer, heel side")
+    page.get_by_label("Note for photo 2 (optional)").fill("Skin tear")
+    assert page.get_by_label("Note for photo 1 (optional)").get_attribute("maxlength") == "64"
+    page.get_by_label(re.compile("agreed to these photos")).check()
+    accessible(page, "review")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Uploads").wait_for()
+    page.wait_for_function(
+        "(states) => [...document.querySelectorAll('#queue-list li')].filter("
+        "(li) => states.includes(li.dataset.state)).length === 2",
+        arg=AT_HUB,
+        timeout=30_000,
+    )
+    accessible(page, "uploads")
+
+    captures = sorted(Capture.objects.all(), key=lambda c: c.context["captured_at"])
+    assert [c.context["description"] for c in captures] == ["Pressure ulcer, heel side", "Skin tear"]
+    assert [c.context["body_site"]["meaning"] for c in captures] == ["Lower leg", "Wrist joint"]
+    assert {c.context["patient"]["birth_date"] for c in captures} == {"1950-01-31"}
+    assert {c.context["consent"] for c in captures} == {True}
+
+    # Reloaded again: the drafts are gone, what was sent this shift is listed with its state.
+    page.reload()
+    page.get_by_role("heading", name="Patient").wait_for()
+    assert page.locator("#drafts").is_hidden()
+    stored = page.evaluate(DUMP_STORAGE)
+    assert stored["idb"]["capture-queue/drafts"] == []
+    assert stored["idb"]["capture-queue/items"] == []
+    sent = stored["idb"]["capture-queue/sent"]
+    assert len(sent) == 2
+    assert all(set(line) == {"id", "createdAt", "sentAt", "status", "meta"} for line in sent)
+    assert "MRN-7001" not in json.dumps(stored) and "DOE" not in json.dumps(stored)
+    page.get_by_role("button", name=re.compile("^Uploads")).click()
+    page.get_by_role("heading", name="Uploads").wait_for()
+    items = page.locator("#queue-list li")
+    page.wait_for_function("() => document.querySelectorAll('#queue-list li[data-state]').length === 2")
+    assert [li.get_attribute("data-state") in AT_HUB for li in items.all()] == [True, True]
+    assert "Doe, Jane · Photo 1 · Lower leg (left)" in items.nth(0).inner_text()
+
+    # Signing out ends the shift: nothing of it stays, not even the key.
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    after = page.evaluate(DUMP_STORAGE)
+    assert all(after["idb"].get(f"capture-queue/{store}", []) == [] for store in ("keys", "drafts", "items", "sent"))
+    assert not errors, errors
+
+
+def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
+    app_url: str,
+    phone_without_worker,
+    nurse: str,
+    emr: FhirEngine,
+    loaded: Hospital,
+    tmp_path: Path,
+) -> None:
+    page = phone_without_worker.new_page()
+    sign_in(page, app_url, nurse)
+    page.get_by_label("Or type the MRN").fill(loaded.mrns["jane"])
+    page.get_by_role("button", name="Find patient").click()
+    page.get_by_role("heading", name="Is this the patient?").wait_for()
+    accessible(page, "is this the patient")
+    page.get_by_role("button", name=re.compile("^Yes, this is Doe, Jane Q, born")).click()
+    page.get_by_role("heading", name="What is it for?").wait_for()
+    assert "identity not checked" not in banner(page, "context")
+
+    # Nothing chosen: the reason is shown next to the choices, and read with them.
+    page.get_by_role("button", name="Continue to camera").click()
+    error = page.locator("#link-fieldset #link-error")
+    assert error.is_visible() and "Choose an order, an encounter" in error.inner_text()
+    fieldset = page.locator("#link-fieldset")
+    assert fieldset.get_attribute("aria-invalid") == "true"
+    assert fieldset.get_attribute("aria-describedby") == "link-error"
+    accessible(page, "what is it for, with an error")
+    page.get_by_label(re.compile(f"^Order {loaded.accessions['jane_derm']}:")).check()
+    assert error.is_hidden()
+    page.get_by_label("Specialty").select_option("dermatology")
+    page.get_by_role("button", name="Continue to camera").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+
+    # Back from the body site without choosing one: the photo waits for its site.
+    page.locator("#camera-input").set_input_files(str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480))))
+    page.get_by_role("heading", name="Body site").wait_for()
+    assert "Doe, Jane Q" in banner(page, "site")
+    accessible(page, "body site, whole body")
+    page.locator("#screen-site").get_by_role("button", name="Back").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+    assert page.locator("#shots .site").inner_text() == "No body site yet"
+    assert page.get_by_role("button", name="Continue", exact=True).is_disabled()
+    assert "Choose the body site" in page.locator("#capture-error").inner_text()
+    page.get_by_role("button", name="Choose site of Photo 1").click()
+    page.get_by_role("button", name="Trunk").click()
+    accessible(page, "body site, trunk")
+    page.get_by_role("button", name="Skin of back").wait_for(state="detached")  # front view
+    page.get_by_role("button", name="Abdomen").click()
+    page.get_by_role("button", name="Use this site").click()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("heading", name="Check and send").wait_for()
+    assert f"For order {loaded.accessions['jane_derm']}" in page.locator("#review-link").inner_text()
+
+    # Change the site from the review: back to the review, not to the camera.
+    page.get_by_role("button", name="Change site of Photo 1").click()
+    page.get_by_role("heading", name="Body site").wait_for()
+    assert page.get_by_role("button", name="Abdomen").get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="Chest").click()
+    page.get_by_role("button", name="Use this site").click()
+    page.get_by_role("heading", name="Check and send").wait_for()
+    assert page.locator("#review-list .site").inner_text() == "Chest"
+
+    # Back, step by step, to the patient: the sitting's photo stays as a draft.
+    for screen, heading in [("review", "Photos and videos"), ("capture", "What is it for?"), ("context", "Patient")]:
+        page.locator(f"#screen-{screen}").get_by_role("button", name="Back").click()
+        page.get_by_role("heading", name=heading, exact=True).wait_for()
+    assert "1 capture of Doe, Jane Q" in page.locator("#drafts").inner_text()
+    page.get_by_role("button", name="Continue with the 1 capture of Doe, Jane Q").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+    page.locator("#screen-capture").get_by_role("button", name="Back").click()
+    page.get_by_role("heading", name="What is it for?").wait_for()
+    assert page.get_by_label(re.compile(f"^Order {loaded.accessions['jane_derm']}:")).is_checked()
+
+
+def test_every_body_map_target_is_44_px_or_more_with_one_name(
+    app_url: str, phone, nurse: str, no_emr: None, tmp_path: Path
+) -> None:
+    page = phone.new_page()
+    sign_in(page, app_url, nurse)
+    typed_patient(page, "MRN-7002")
+    page.get_by_role("button", name="Continue to camera").click()
+    page.locator("#camera-input").set_input_files(str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480))))
+    page.get_by_role("heading", name="Body site").wait_for()
+
+    measured = 0
+    for view in ("Front", "Back"):
+        page.get_by_role("button", name=view, exact=True).click()
+        for region in [None, *REGIONS]:
+            if region:
+                page.get_by_role("button", name=region, exact=True).click()
+                page.get_by_role("button", name="Whole body").wait_for()
+            targets = page.locator("#body-map [role=button]")
+            names = []
+            for target in targets.all():
+                box = target.bounding_box()
+                name = target.get_attribute("aria-label")
+                assert box["width"] >= 44 and box["height"] >= 44, f"{view} {region}: {name} is {box}"
+                names.append(name)
+                if region:
+                    assert target.get_attribute("aria-pressed") in ("true", "false"), name
+                measured += 1
+            assert len(names) == len(set(names)) and all(names), f"{view} {region}: {names}"
+            if region:
+                page.get_by_role("button", name="Whole body").click()
+    assert measured >= 2 * 6 + 2 * (3 + 5 + 7 + 7) - 2  # every part of every region, both views
+
+    # aria-pressed follows the choice: true on the picked part, false on the others.
+    page.get_by_role("button", name="Front", exact=True).click()
+    page.get_by_role("button", name="Left leg").click()
+    page.get_by_role("button", name="Ankle joint (left)").click()
+    pressed = page.eval_on_selector_all(
+        "#body-map [role=button]", "els => els.map(e => [e.getAttribute('aria-label'), e.getAttribute('aria-pressed')])"
+    )
+    assert [name for name, value in pressed if value == "true"] == ["Ankle joint (left)"]
+    assert all(value == "false" for name, value in pressed if name != "Ankle joint (left)")
+    accessible(page, "body site, left leg")
+
+
+def test_a_denied_camera_says_how_to_allow_it(app_url: str, browser, nurse: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        context.clear_permissions()
+        page = context.new_page()
+        sign_in(page, app_url, nurse)
+        page.get_by_role("button", name="Scan wristband").click()
+        error = page.locator("#patient-error")
+        error.filter(has_text="camera").wait_for()
+        text = error.inner_text()
+        assert "NotAllowedError" not in text
+        assert "blocked" in text and "Camera to Allow" in text and "reload" in text
+        accessible(page, "patient, camera denied")
+    finally:
+        context.close()
+
+
+def test_on_plain_http_the_app_refuses_to_start_and_says_why(app_url: str, browser) -> None:
+    """A ward address over plain HTTP (not localhost): no camera, no WebCrypto, so no app."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
+    try:
+        plain = "http://ward.example.org"
+        real = app_url.split("/capture/")[0]
+        context.route(f"{plain}/**", lambda route: route.fulfill(response=route.fetch(url=route.request.url.replace(plain, real))))
+        page = context.new_page()
+        page.goto(f"{plain}/capture/")
+        page.get_by_role("heading", name="This address cannot use the camera").wait_for()
+        assert page.evaluate("isSecureContext") is False
+        text = page.locator("#screen-insecure").inner_text()
+        assert "plain HTTP (http://ward.example.org)" in text and "HTTPS" in text and "docs/deploy.md" in text
+        assert page.locator("#screen-signin").is_hidden()
+        accessible(page, "insecure")
+    finally:
+        context.close()
