@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-AXE_JS = Path(__file__).resolve().parent / "peers" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_JS = (
+    Path(__file__).resolve().parent / "peers" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+)
 # WCAG 2.0, 2.1 and 2.2, levels A and AA: what the hub's pages promise.
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -26,7 +28,9 @@ _RUN = """async ([context, tags]) => {
 }"""
 
 
-def axe_violations(page: Any, context: str | None = None, *, tags: list[str] | None = None) -> list[dict]:
+def axe_violations(
+    page: Any, context: str | None = None, *, tags: list[str] | None = None
+) -> list[dict]:
     """The axe-core violations of what `page` shows now (or of the `context` selector).
 
     Each is `{"id", "impact", "help", "nodes": [{"target", "summary"}]}`; hidden

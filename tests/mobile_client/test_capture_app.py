@@ -94,7 +94,9 @@ def confirm_patient(page, app_url: str, nurse: str, mrn: str, name: str) -> None
     sign_in(page, app_url, nurse)
     find_patient(page, mrn)
     page.get_by_role("heading", name="Is this the patient?").wait_for()
-    page.get_by_role("button", name=re.compile(f"^Yes, this is {re.escape(name)}, born")).click()
+    page.get_by_role(
+        "button", name=re.compile(f"^Yes, this is the patient: {re.escape(name)}, born")
+    ).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
 
 
@@ -316,7 +318,9 @@ def test_a_patient_the_emr_knows_is_confirmed_by_name_not_typed(
     assert cards.locator(".patient-name").inner_text() == "Doe, Jane Q"
     assert "1970" in cards.inner_text() and "Female" in cards.inner_text()
     assert f"{loaded.mrns['jane']} · {MRN_SYSTEM}" in cards.inner_text()
-    cards.get_by_role("button", name=re.compile("^Yes, this is Doe, Jane Q, born")).click()
+    cards.get_by_role(
+        "button", name=re.compile("^Yes, this is the patient: Doe, Jane Q, born")
+    ).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
     assert "Doe, Jane Q" in page.locator("#screen-context .patient-banner").inner_text()
 

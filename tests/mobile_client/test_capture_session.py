@@ -16,7 +16,7 @@ from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
 from tests.axe import axe_violations, describe
 from tests.hub.matching.fhir_fixtures import Hospital
-from tests.mobile_client.conftest import make_jpeg
+from tests.mobile_client.conftest import CHROMIUM, CHROMIUM_ARGS, make_jpeg
 from tests.peers.fhir import FhirEngine
 
 pytestmark = pytest.mark.integration
@@ -69,8 +69,14 @@ def typed_patient(page, mrn: str) -> None:
 
 def take_photo(page, path: Path, region: str, site: str) -> None:
     """From the camera screen: a sharp photo, its site picked on the map, back to the list."""
-    page.locator("#camera-input").set_input_files(str(make_jpeg(path, kind="sharp", size=(640, 480))))
+    page.locator("#camera-input").set_input_files(
+        str(make_jpeg(path, kind="sharp", size=(640, 480)))
+    )
     page.get_by_role("heading", name="Body site").wait_for()
+    # A second photo starts where the first one's site is on the map.
+    whole = page.get_by_role("button", name="Whole body")
+    if whole.is_visible():
+        whole.click()
     page.get_by_role("button", name=region, exact=True).click()
     page.get_by_role("button", name=site, exact=True).click()
     page.get_by_role("button", name="Use this site").click()
@@ -131,20 +137,20 @@ def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(
     assert "MRN-7001" not in json.dumps(stored) and "DOE" not in json.dumps(stored)
     offer = page.locator("#drafts")
     assert offer.get_by_role("heading", name="Not sent yet").is_visible()
-    assert "2 captures of Doe, Jane (MRN-7001)" in offer.inner_text()
+    assert "2 captures of DOE, JANE (MRN-7001)" in offer.inner_text()
     assert "Lower leg (left), Wrist joint (right)" in offer.inner_text()
     accessible(page, "patient, with drafts")
 
-    page.get_by_role("button", name="Continue with the 2 captures of Doe, Jane").click()
+    page.get_by_role("button", name="Continue with them: the 2 captures of DOE, JANE").click()
     page.get_by_role("heading", name="Photos and videos").wait_for()
-    assert "Doe, Jane" in banner(page, "capture")
+    assert "DOE, JANE" in banner(page, "capture")
     sites = page.locator("#shots .site").all_inner_texts()
     assert sites == ["Lower leg (left)", "Wrist joint (right)"]
 
     # The review: both photos, their sites, a note each, the patient; then Send.
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="Check and send").wait_for()
-    assert "Doe, Jane · born" in banner(page, "review") and "MRN-7001" in banner(page, "review")
+    assert "DOE, JANE · born" in banner(page, "review") and "MRN-7001" in banner(page, "review")
     assert page.locator("#review-list li").count() == 2
     assert page.locator("#review-list .site").all_inner_texts() == sites
     assert page.locator("#review-list img").count() == 2
@@ -164,7 +170,10 @@ def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(
     accessible(page, "uploads")
 
     captures = sorted(Capture.objects.all(), key=lambda c: c.context["captured_at"])
-    assert [c.context["description"] for c in captures] == ["Pressure ulcer, heel side", "Skin tear"]
+    assert [c.context["description"] for c in captures] == [
+        "Pressure ulcer, heel side",
+        "Skin tear",
+    ]
     assert [c.context["body_site"]["meaning"] for c in captures] == ["Lower leg", "Wrist joint"]
     assert {c.context["patient"]["birth_date"] for c in captures} == {"1950-01-31"}
     assert {c.context["consent"] for c in captures} == {True}
@@ -183,15 +192,20 @@ def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(
     page.get_by_role("button", name=re.compile("^Uploads")).click()
     page.get_by_role("heading", name="Uploads").wait_for()
     items = page.locator("#queue-list li")
-    page.wait_for_function("() => document.querySelectorAll('#queue-list li[data-state]').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#queue-list li[data-state]').length === 2"
+    )
     assert [li.get_attribute("data-state") in AT_HUB for li in items.all()] == [True, True]
-    assert "Doe, Jane · Photo 1 · Lower leg (left)" in items.nth(0).inner_text()
+    assert "DOE, JANE · Photo 1 · Lower leg (left)" in items.nth(0).inner_text()
 
     # Signing out ends the shift: nothing of it stays, not even the key.
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
     after = page.evaluate(DUMP_STORAGE)
-    assert all(after["idb"].get(f"capture-queue/{store}", []) == [] for store in ("keys", "drafts", "items", "sent"))
+    assert all(
+        after["idb"].get(f"capture-queue/{store}", []) == []
+        for store in ("keys", "drafts", "items", "sent")
+    )
     assert not errors, errors
 
 
@@ -209,7 +223,9 @@ def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
     page.get_by_role("button", name="Find patient").click()
     page.get_by_role("heading", name="Is this the patient?").wait_for()
     accessible(page, "is this the patient")
-    page.get_by_role("button", name=re.compile("^Yes, this is Doe, Jane Q, born")).click()
+    page.get_by_role(
+        "button", name=re.compile("^Yes, this is the patient: Doe, Jane Q, born")
+    ).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
     assert "identity not checked" not in banner(page, "context")
 
@@ -228,11 +244,13 @@ def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
     page.get_by_role("heading", name="Photos and videos").wait_for()
 
     # Back from the body site without choosing one: the photo waits for its site.
-    page.locator("#camera-input").set_input_files(str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480))))
+    page.locator("#camera-input").set_input_files(
+        str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480)))
+    )
     page.get_by_role("heading", name="Body site").wait_for()
     assert "Doe, Jane Q" in banner(page, "site")
     accessible(page, "body site, whole body")
-    page.locator("#screen-site").get_by_role("button", name="Back").click()
+    page.locator("#screen-site").get_by_role("button", name="Back", exact=True).click()
     page.get_by_role("heading", name="Photos and videos").wait_for()
     assert page.locator("#shots .site").inner_text() == "No body site yet"
     assert page.get_by_role("button", name="Continue", exact=True).is_disabled()
@@ -245,7 +263,9 @@ def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
     page.get_by_role("button", name="Use this site").click()
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="Check and send").wait_for()
-    assert f"For order {loaded.accessions['jane_derm']}" in page.locator("#review-link").inner_text()
+    assert (
+        f"For order {loaded.accessions['jane_derm']}" in page.locator("#review-link").inner_text()
+    )
 
     # Change the site from the review: back to the review, not to the camera.
     page.get_by_role("button", name="Change site of Photo 1").click()
@@ -257,13 +277,17 @@ def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
     assert page.locator("#review-list .site").inner_text() == "Chest"
 
     # Back, step by step, to the patient: the sitting's photo stays as a draft.
-    for screen, heading in [("review", "Photos and videos"), ("capture", "What is it for?"), ("context", "Patient")]:
-        page.locator(f"#screen-{screen}").get_by_role("button", name="Back").click()
+    for screen, heading in [
+        ("review", "Photos and videos"),
+        ("capture", "What is it for?"),
+        ("context", "Patient"),
+    ]:
+        page.locator(f"#screen-{screen}").get_by_role("button", name="Back", exact=True).click()
         page.get_by_role("heading", name=heading, exact=True).wait_for()
     assert "1 capture of Doe, Jane Q" in page.locator("#drafts").inner_text()
-    page.get_by_role("button", name="Continue with the 1 capture of Doe, Jane Q").click()
+    page.get_by_role("button", name="Continue with them: the 1 capture of Doe, Jane Q").click()
     page.get_by_role("heading", name="Photos and videos").wait_for()
-    page.locator("#screen-capture").get_by_role("button", name="Back").click()
+    page.locator("#screen-capture").get_by_role("button", name="Back", exact=True).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
     assert page.get_by_label(re.compile(f"^Order {loaded.accessions['jane_derm']}:")).is_checked()
 
@@ -275,11 +299,13 @@ def test_every_body_map_target_is_44_px_or_more_with_one_name(
     sign_in(page, app_url, nurse)
     typed_patient(page, "MRN-7002")
     page.get_by_role("button", name="Continue to camera").click()
-    page.locator("#camera-input").set_input_files(str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480))))
+    page.locator("#camera-input").set_input_files(
+        str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480)))
+    )
     page.get_by_role("heading", name="Body site").wait_for()
 
     measured = 0
-    for view in ("Front", "Back"):
+    for view in ("Front view", "Back view"):
         page.get_by_role("button", name=view, exact=True).click()
         for region in [None, *REGIONS]:
             if region:
@@ -290,7 +316,9 @@ def test_every_body_map_target_is_44_px_or_more_with_one_name(
             for target in targets.all():
                 box = target.bounding_box()
                 name = target.get_attribute("aria-label")
-                assert box["width"] >= 44 and box["height"] >= 44, f"{view} {region}: {name} is {box}"
+                assert box["width"] >= 44 and box["height"] >= 44, (
+                    f"{view} {region}: {name} is {box}"
+                )
                 names.append(name)
                 if region:
                     assert target.get_attribute("aria-pressed") in ("true", "false"), name
@@ -301,11 +329,12 @@ def test_every_body_map_target_is_44_px_or_more_with_one_name(
     assert measured >= 2 * 6 + 2 * (3 + 5 + 7 + 7) - 2  # every part of every region, both views
 
     # aria-pressed follows the choice: true on the picked part, false on the others.
-    page.get_by_role("button", name="Front", exact=True).click()
+    page.get_by_role("button", name="Front view", exact=True).click()
     page.get_by_role("button", name="Left leg").click()
     page.get_by_role("button", name="Ankle joint (left)").click()
     pressed = page.eval_on_selector_all(
-        "#body-map [role=button]", "els => els.map(e => [e.getAttribute('aria-label'), e.getAttribute('aria-pressed')])"
+        "#body-map [role=button]",
+        "els => els.map(e => [e.getAttribute('aria-label'), e.getAttribute('aria-pressed')])",
     )
     assert [name for name, value in pressed if value == "true"] == ["Ankle joint (left)"]
     assert all(value == "false" for name, value in pressed if name != "Ankle joint (left)")
@@ -313,10 +342,14 @@ def test_every_body_map_target_is_44_px_or_more_with_one_name(
 
 
 def test_a_denied_camera_says_how_to_allow_it(app_url: str, browser, nurse: str) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    # Without the fake camera UI that says yes to every prompt, an ungranted camera is
+    # refused as a nurse's "Block" refuses it: NotAllowedError.
+    asking = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[arg for arg in CHROMIUM_ARGS if arg != "--use-fake-ui-for-media-stream"],
+    )
     try:
-        context.clear_permissions()
-        page = context.new_page()
+        page = asking.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
         sign_in(page, app_url, nurse)
         page.get_by_role("button", name="Scan wristband").click()
         error = page.locator("#patient-error")
@@ -326,7 +359,7 @@ def test_a_denied_camera_says_how_to_allow_it(app_url: str, browser, nurse: str)
         assert "blocked" in text and "Camera to Allow" in text and "reload" in text
         accessible(page, "patient, camera denied")
     finally:
-        context.close()
+        asking.close()
 
 
 def test_on_plain_http_the_app_refuses_to_start_and_says_why(app_url: str, browser) -> None:
@@ -335,13 +368,22 @@ def test_on_plain_http_the_app_refuses_to_start_and_says_why(app_url: str, brows
     try:
         plain = "http://ward.example.org"
         real = app_url.split("/capture/")[0]
-        context.route(f"{plain}/**", lambda route: route.fulfill(response=route.fetch(url=route.request.url.replace(plain, real))))
+        context.route(
+            f"{plain}/**",
+            lambda route: route.fulfill(
+                response=route.fetch(url=route.request.url.replace(plain, real))
+            ),
+        )
         page = context.new_page()
         page.goto(f"{plain}/capture/")
         page.get_by_role("heading", name="This address cannot use the camera").wait_for()
         assert page.evaluate("isSecureContext") is False
         text = page.locator("#screen-insecure").inner_text()
-        assert "plain HTTP (http://ward.example.org)" in text and "HTTPS" in text and "docs/deploy.md" in text
+        assert (
+            "plain HTTP (http://ward.example.org)" in text
+            and "HTTPS" in text
+            and "docs/deploy.md" in text
+        )
         assert page.locator("#screen-signin").is_hidden()
         accessible(page, "insecure")
     finally:

@@ -93,13 +93,13 @@ export async function draftsOffer(onResume) {
     resume.type = "button";
     resume.className = "primary";
     resume.textContent = "Continue with them";
-    resume.setAttribute("aria-label", `Continue with the ${count} of ${who}`);
+    resume.setAttribute("aria-label", `Continue with them: the ${count} of ${who}`);
     resume.addEventListener("click", () => onResume(group));
     const discard = document.createElement("button");
     discard.type = "button";
     discard.className = "secondary";
     discard.textContent = "Discard them";
-    discard.setAttribute("aria-label", `Discard the ${count} of ${who}`);
+    discard.setAttribute("aria-label", `Discard them: the ${count} of ${who}`);
     discard.addEventListener("click", async () => {
       if (!confirm(`Delete the ${count} of ${who} from this phone? They have not been sent.`)) return;
       for (const shot of shots) await draftDiscard(shot.id);

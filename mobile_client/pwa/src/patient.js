@@ -125,7 +125,7 @@ async function findPatient(mrn) {
     button.type = "button";
     button.className = "primary";
     button.textContent = "Yes, this is the patient";
-    button.setAttribute("aria-label", `Yes, this is ${name.textContent}, born ${formatDate(patient.birth_date)}`);
+    button.setAttribute("aria-label", `Yes, this is the patient: ${name.textContent}, born ${formatDate(patient.birth_date)}`);
     button.addEventListener("click", () => patientConfirmed(results[index]));
     card.append(name, facts, button);
     $("#confirm-list").append(card);
