@@ -18,7 +18,8 @@ AXE_JS = (
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 _RUN = """async ([context, tags]) => {
-  const result = await axe.run(context || document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+  const options = { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] };
+  const result = await axe.run(context || document, options);
   return result.violations.map((v) => ({
     id: v.id,
     impact: v.impact,

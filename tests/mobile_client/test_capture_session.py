@@ -5,11 +5,14 @@ and axe-core's WCAG 2.2 AA rules on every screen on the way.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
+import pydicom
 import pytest
+from django.urls import NoReverseMatch, reverse
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
@@ -388,3 +391,49 @@ def test_on_plain_http_the_app_refuses_to_start_and_says_why(app_url: str, brows
         accessible(page, "insecure")
     finally:
         context.close()
+
+
+def test_three_photos_of_one_sitting_are_one_study_in_the_archive(
+    app_url: str,
+    phone_without_worker,
+    nurse: str,
+    no_emr: None,
+    hub_stack,
+    wait_for_status,
+    tmp_path: Path,
+) -> None:
+    try:
+        reverse("session-list")
+    except NoReverseMatch:
+        pytest.skip("this hub has no POST /api/v1/sessions yet (the server side of issue 11)")
+    page = phone_without_worker.new_page()
+    sign_in(page, app_url, nurse)
+    typed_patient(page, "MRN-7003")
+    page.get_by_role("button", name="Continue to camera").click()
+    page.get_by_role("heading", name="Photos and videos").wait_for()
+    take_photo(page, tmp_path / "1.jpg", "Left leg", "Lower leg (left)")
+    take_photo(page, tmp_path / "2.jpg", "Left leg", "Lower leg (left)")
+    take_photo(page, tmp_path / "3.jpg", "Right arm", "Wrist joint (right)")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("heading", name="Check and send").wait_for()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Uploads").wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#queue-list li')]"
+        ".filter((li) => li.dataset.state === 'archived').length === 3",
+        timeout=90_000,
+    )
+
+    captures = sorted(Capture.objects.all(), key=lambda c: c.context["captured_at"])
+    assert len(captures) == 3
+    sessions = {c.context.get("session") for c in captures}
+    assert len(sessions) == 1 and None not in sessions  # one session, made by the app
+    archived = []
+    for capture in captures:
+        capture = wait_for_status(capture.id, "archived")
+        found = hub_stack.find_instance(capture.sop_instance_uid)
+        assert found, "the archive does not have it"
+        archived.append(pydicom.dcmread(io.BytesIO(hub_stack.instance_file(found))))
+    assert len({ds.StudyInstanceUID for ds in archived}) == 1
+    leg_one, leg_two, wrist = (ds.SeriesInstanceUID for ds in archived)
+    assert leg_one == leg_two != wrist  # the series follow the body sites
