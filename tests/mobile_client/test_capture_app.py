@@ -25,6 +25,7 @@ from capture_api.models import ResumableUpload
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
+from tests.axe import axe_violations, describe
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, patient, transaction
 from tests.mobile_client.conftest import WRISTBAND_MRN, make_jpeg
 from tests.peers.fhir import FhirEngine
@@ -189,6 +190,8 @@ def test_a_round_from_wristband_to_archive(
     camera.set_input_files(str(make_jpeg(tmp_path / "dark.jpg", kind="dark", size=(800, 600))))
     page.get_by_role("heading", name="Retake this photo?").wait_for()
     assert "too dark" in page.locator("#quality-text").inner_text()
+    found = axe_violations(page)
+    assert not found, describe(found)
     shot(page, "05-quality")
     page.get_by_role("button", name="Retake").click()
     assert page.locator("#shots li").count() == 0
