@@ -1,6 +1,6 @@
 """A nurse's sitting in the capture app: drafts that survive a reload, the review
-screen, errors beside their cause, the body map's target sizes, the camera's refusals,
-and axe-core's WCAG 2.2 AA rules on every screen on the way.
+screen, errors beside their cause, a Back on every step, one study per sitting, and
+axe-core's WCAG 2.2 AA rules on every screen on the way.
 """
 
 from __future__ import annotations
@@ -17,18 +17,22 @@ from django.urls import NoReverseMatch, reverse
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
-from tests.axe import axe_violations, describe
 from tests.hub.matching.fhir_fixtures import Hospital
-from tests.mobile_client.conftest import CHROMIUM, CHROMIUM_ARGS, make_jpeg
+from tests.mobile_client.conftest import make_jpeg
+from tests.mobile_client.steps import (
+    PASSWORD,
+    accessible,
+    banner,
+    sign_in,
+    take_photo,
+    typed_patient,
+)
 from tests.peers.fhir import FhirEngine
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "wound-care-4-ever"
 DUMP_STORAGE = (Path(__file__).parent / "storage_dump.js").read_text()
 AT_HUB = ["received", "inspected", "matched", "unmatched", "encapsulated", "delivering", "archived"]
-# Every region of the whole figure, as a nurse taps it.
-REGIONS = ["Head and neck", "Trunk", "Right arm", "Left arm", "Right leg", "Left leg"]
 
 
 @pytest.fixture
@@ -40,54 +44,6 @@ def nurse(transactional_db: None) -> str:
 @pytest.fixture
 def no_emr(settings) -> None:
     settings.HUB_FHIR_URL = None
-
-
-def accessible(page, screen: str) -> None:
-    """axe-core finds nothing against WCAG 2.2 AA on what the page shows now."""
-    found = axe_violations(page)
-    assert not found, f"{screen}:\n{describe(found)}"
-
-
-def sign_in(page, app_url: str, username: str) -> None:
-    page.goto(app_url)
-    page.get_by_role("heading", name="Sign in").wait_for()
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Patient").wait_for()
-
-
-def typed_patient(page, mrn: str) -> None:
-    """No EMR: the MRN, then the wristband's details typed in; on to "What is it for?"."""
-    page.get_by_label("Or type the MRN").fill(mrn)
-    page.get_by_role("button", name="Find patient").click()
-    page.get_by_role("heading", name="Patient details").wait_for()
-    page.get_by_label("Family name").fill("DOE")
-    page.get_by_label("Given name").fill("JANE")
-    page.get_by_label("Birth date (second identifier)").fill("1950-01-31")
-    page.get_by_label("Female").check()
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="What is it for?").wait_for()
-
-
-def take_photo(page, path: Path, region: str, site: str) -> None:
-    """From the camera screen: a sharp photo, its site picked on the map, back to the list."""
-    page.locator("#camera-input").set_input_files(
-        str(make_jpeg(path, kind="sharp", size=(640, 480)))
-    )
-    page.get_by_role("heading", name="Body site").wait_for()
-    # A second photo starts where the first one's site is on the map.
-    whole = page.get_by_role("button", name="Whole body")
-    if whole.is_visible():
-        whole.click()
-    page.get_by_role("button", name=region, exact=True).click()
-    page.get_by_role("button", name=site, exact=True).click()
-    page.get_by_role("button", name="Use this site").click()
-    page.get_by_role("heading", name="Photos and videos").wait_for()
-
-
-def banner(page, screen: str) -> str:
-    return page.locator(f"#screen-{screen} [data-patient-banner]").inner_text()
 
 
 def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(
@@ -293,104 +249,6 @@ def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
     page.locator("#screen-capture").get_by_role("button", name="Back", exact=True).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
     assert page.get_by_label(re.compile(f"^Order {loaded.accessions['jane_derm']}:")).is_checked()
-
-
-def test_every_body_map_target_is_44_px_or_more_with_one_name(
-    app_url: str, phone, nurse: str, no_emr: None, tmp_path: Path
-) -> None:
-    page = phone.new_page()
-    sign_in(page, app_url, nurse)
-    typed_patient(page, "MRN-7002")
-    page.get_by_role("button", name="Continue to camera").click()
-    page.locator("#camera-input").set_input_files(
-        str(make_jpeg(tmp_path / "a.jpg", kind="sharp", size=(640, 480)))
-    )
-    page.get_by_role("heading", name="Body site").wait_for()
-
-    measured = 0
-    for view in ("Front view", "Back view"):
-        page.get_by_role("button", name=view, exact=True).click()
-        for region in [None, *REGIONS]:
-            if region:
-                page.get_by_role("button", name=region, exact=True).click()
-                page.get_by_role("button", name="Whole body").wait_for()
-            targets = page.locator("#body-map [role=button]")
-            names = []
-            for target in targets.all():
-                box = target.bounding_box()
-                name = target.get_attribute("aria-label")
-                assert box["width"] >= 44 and box["height"] >= 44, (
-                    f"{view} {region}: {name} is {box}"
-                )
-                names.append(name)
-                if region:
-                    assert target.get_attribute("aria-pressed") in ("true", "false"), name
-                measured += 1
-            assert len(names) == len(set(names)) and all(names), f"{view} {region}: {names}"
-            if region:
-                page.get_by_role("button", name="Whole body").click()
-    assert measured >= 2 * 6 + 2 * (3 + 5 + 7 + 7) - 2  # every part of every region, both views
-
-    # aria-pressed follows the choice: true on the picked part, false on the others.
-    page.get_by_role("button", name="Front view", exact=True).click()
-    page.get_by_role("button", name="Left leg").click()
-    page.get_by_role("button", name="Ankle joint (left)").click()
-    pressed = page.eval_on_selector_all(
-        "#body-map [role=button]",
-        "els => els.map(e => [e.getAttribute('aria-label'), e.getAttribute('aria-pressed')])",
-    )
-    assert [name for name, value in pressed if value == "true"] == ["Ankle joint (left)"]
-    assert all(value == "false" for name, value in pressed if name != "Ankle joint (left)")
-    accessible(page, "body site, left leg")
-
-
-def test_a_denied_camera_says_how_to_allow_it(app_url: str, browser, nurse: str) -> None:
-    # Without the fake camera UI that says yes to every prompt, an ungranted camera is
-    # refused as a nurse's "Block" refuses it: NotAllowedError.
-    asking = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        args=[arg for arg in CHROMIUM_ARGS if arg != "--use-fake-ui-for-media-stream"],
-    )
-    try:
-        page = asking.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-        sign_in(page, app_url, nurse)
-        page.get_by_role("button", name="Scan wristband").click()
-        error = page.locator("#patient-error")
-        error.filter(has_text="camera").wait_for()
-        text = error.inner_text()
-        assert "NotAllowedError" not in text
-        assert "blocked" in text and "Camera to Allow" in text and "reload" in text
-        accessible(page, "patient, camera denied")
-    finally:
-        asking.close()
-
-
-def test_on_plain_http_the_app_refuses_to_start_and_says_why(app_url: str, browser) -> None:
-    """A ward address over plain HTTP (not localhost): no camera, no WebCrypto, so no app."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
-    try:
-        plain = "http://ward.example.org"
-        real = app_url.split("/capture/")[0]
-        context.route(
-            f"{plain}/**",
-            lambda route: route.fulfill(
-                response=route.fetch(url=route.request.url.replace(plain, real))
-            ),
-        )
-        page = context.new_page()
-        page.goto(f"{plain}/capture/")
-        page.get_by_role("heading", name="This address cannot use the camera").wait_for()
-        assert page.evaluate("isSecureContext") is False
-        text = page.locator("#screen-insecure").inner_text()
-        assert (
-            "plain HTTP (http://ward.example.org)" in text
-            and "HTTPS" in text
-            and "docs/deploy.md" in text
-        )
-        assert page.locator("#screen-signin").is_hidden()
-        accessible(page, "insecure")
-    finally:
-        context.close()
 
 
 def test_three_photos_of_one_sitting_are_one_study_in_the_archive(

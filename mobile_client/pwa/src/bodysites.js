@@ -1,6 +1,6 @@
 // Body sites the map offers, with their SNOMED CT codes. Every code is taken from
 // DICOM PS3.16 (CID 4031 Common Anatomic Region, CID 4029 Dermatology Anatomic
-// Site), the same table the hub uses (encapsulate/data/body_sites.csv); none is made up.
+// Site), the same table the hub uses (encapsulate/context/data/body_sites.csv); none is made up.
 // `paired`: the structure has a right and a left, so the side must be R, L or B.
 
 export const SITES = {
