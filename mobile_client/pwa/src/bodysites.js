@@ -148,6 +148,20 @@ export function regionOf(key, laterality) {
   return region === "arm" || region === "leg" ? `${region}-${laterality === "L" ? "L" : "R"}` : region;
 }
 
+const LABEL_COLUMN = 110;
+
+/** A part's visible name: centred on it, or at `columnX` level with its centre. */
+function partLabel(shape, geometry, text, columnX, pressed) {
+  const [a, b, c, d] = geometry.map(Number);
+  const [cx, cy] = shape === "rect" ? [a + c / 2, b + d / 2] : [a, b];
+  const label = document.createElementNS(SVG, "text");
+  const attrs = { x: columnX ?? cx, y: cy + 5, class: `part-label${pressed && columnX === null ? " on" : ""}`, "aria-hidden": "true" };
+  if (columnX === null) attrs["text-anchor"] = "middle";
+  for (const [name, value] of Object.entries(attrs)) label.setAttribute(name, value);
+  label.textContent = text.replace(/^Skin of /, "").replace(/ joint$/, "");
+  return label;
+}
+
 function regionName(kind, label, side) {
   return side ? `${WORD[side]} ${label}` : label;
 }
@@ -221,7 +235,10 @@ export function drawBodyMap(container, view, zoom, selected, { onPick, onZoom })
   const [kind, side] = zoom.split("-");
   const [width, height, parts] = DETAIL[view][kind];
   const where = `${regionName(kind, kind === "head" ? "Head and neck" : kind === "trunk" ? "Trunk" : kind, side || null)}, ${view} view`;
-  const svg = svgOf(width, height, 1, `Body map: ${where}`);
+  // A limb's parts are narrow: their names go beside them, in a column of their own.
+  const limb = kind === "arm" || kind === "leg";
+  const svg = svgOf(width + (limb ? LABEL_COLUMN : 0), height, 1, `Body map: ${where}`);
+  const names = [];
   for (const [key, shape, ...rest] of parts) {
     const part = typeof rest[rest.length - 1] === "string" ? rest.pop() : null;
     const site = SITES[key];
@@ -240,7 +257,11 @@ export function drawBodyMap(container, view, zoom, selected, { onPick, onZoom })
     title.textContent = name;
     element.append(title);
     svg.append(element);
+    names.push(partLabel(shape, rest, site.meaning, limb ? width + 6 : null, pressed));
   }
+  // The visible names, drawn after the parts so that no part covers them; the
+  // buttons carry the same names for assistive technology.
+  svg.append(...names);
   container.append(svg);
   return `${where}: tap the part.`;
 }
