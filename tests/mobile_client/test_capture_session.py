@@ -32,6 +32,20 @@ from tests.peers.fhir import FhirEngine
 pytestmark = pytest.mark.integration
 
 DUMP_STORAGE = (Path(__file__).parent / "storage_dump.js").read_text()
+# Moves the oldest line of "sent this shift" back in time by the given milliseconds.
+AGE_FIRST_SENT_LINE = """(ms) => new Promise((ok, ko) => {
+  const open = indexedDB.open("capture-queue");
+  open.onsuccess = () => {
+    const tx = open.result.transaction("sent", "readwrite");
+    const store = tx.objectStore("sent");
+    store.getAll().onsuccess = (event) => {
+      const first = event.target.result.sort((a, b) => a.sentAt - b.sentAt)[0];
+      store.put({ ...first, sentAt: first.sentAt - ms });
+    };
+    tx.oncomplete = () => { open.result.close(); ok(); };
+    tx.onerror = () => ko(tx.error);
+  };
+})"""
 AT_HUB = ["received", "inspected", "matched", "unmatched", "encapsulated", "delivering", "archived"]
 
 
@@ -156,6 +170,16 @@ def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(
     )
     assert [li.get_attribute("data-state") in AT_HUB for li in items.all()] == [True, True]
     assert "DOE, JANE · Photo 1 · Lower leg (left)" in items.nth(0).inner_text()
+
+    # A shift is 12 hours at most: a line sent 13 hours ago is gone at the next start.
+    page.evaluate(AGE_FIRST_SENT_LINE, 13 * 3600 * 1000)
+    page.reload()
+    page.get_by_role("heading", name="Patient").wait_for()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#queue-list li[data-state]').length === 1"
+    )
+    assert "Photo 2 · Wrist joint (right)" in page.locator("#queue-list li").inner_text()
+    assert len(page.evaluate(DUMP_STORAGE)["idb"]["capture-queue/sent"]) == 1
 
     # Signing out ends the shift: nothing of it stays, not even the key.
     page.get_by_role("button", name="Sign out").click()
