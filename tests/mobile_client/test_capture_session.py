@@ -275,6 +275,15 @@ def test_the_review_shows_errors_beside_their_cause_and_every_step_has_a_back(
     page.get_by_role("heading", name="What is it for?").wait_for()
     assert page.get_by_label(re.compile(f"^Order {loaded.accessions['jane_derm']}:")).is_checked()
 
+    # Discarded (after a confirmation), the draft and the key are gone.
+    page.locator("#screen-context").get_by_role("button", name="Back", exact=True).click()
+    page.get_by_role("heading", name="Patient", exact=True).wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Discard them: the 1 capture of Doe, Jane Q").click()
+    page.wait_for_function("() => document.querySelector('#drafts').hidden")
+    stored = page.evaluate(DUMP_STORAGE)["idb"]
+    assert stored["capture-queue/drafts"] == [] and stored["capture-queue/keys"] == []
+
 
 def test_three_photos_of_one_sitting_are_one_study_in_the_archive(
     app_url: str,
