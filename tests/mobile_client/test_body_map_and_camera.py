@@ -78,6 +78,22 @@ def test_every_body_map_target_is_44_px_or_more_with_one_name(
     assert all(value == "false" for name, value in pressed if name != "Ankle joint (left)")
     accessible(page, "body site, left leg")
 
+    # By keyboard: Enter on a region zooms in and moves to its first part; Space
+    # presses a part and the focus stays on it.
+    page.get_by_role("button", name="Whole body").click()
+    page.get_by_role("button", name="Right arm", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Whole body").wait_for()
+    focused = "() => document.activeElement.getAttribute('aria-label')"
+    assert page.evaluate(focused) == "Shoulder (right)"
+    page.keyboard.press("Tab")
+    page.keyboard.press(" ")
+    assert page.evaluate(focused) == "Upper arm (right)"
+    assert (
+        page.get_by_role("button", name="Upper arm (right)").get_attribute("aria-pressed") == "true"
+    )
+    assert page.locator("#site-select").input_value() == "upperArm"
+
 
 def test_a_denied_camera_says_how_to_allow_it(app_url: str, browser, nurse: str) -> None:
     # Without the fake camera UI that says yes to every prompt, an ungranted camera is

@@ -181,6 +181,8 @@ function renderSite() {
     onPick: (picked) => {
       state.draft = picked;
       renderSite();
+      // The map is drawn anew: the keyboard stays on the part just pressed.
+      $(`#body-map [data-site="${picked.key}"][data-laterality="${picked.laterality}"]`)?.focus();
       announce(`${siteLabel({ meaning: SITES[picked.key].meaning, laterality: picked.laterality })} selected`);
     },
     onZoom: (region) => {
