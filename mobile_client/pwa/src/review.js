@@ -10,6 +10,7 @@ import { $, announce, clean, go, isoWithOffset, onScreenChange, personName, setE
 
 // DICOM LO (Series Description) holds 64 characters.
 const NOTE_MAX = 64;
+const SESSION_WAIT_MS = 8000;
 let afterSend = () => {};
 
 /** What to do once the captures are queued (the app shows the uploads). */
@@ -116,7 +117,8 @@ async function send(shots) {
   // Unchecked means "not recorded", not a refusal: the box asks for a yes.
   const consent = $("#consent").checked ? true : null;
   const sitting = state.sitting;
-  const session = await sittingSession();
+  // A slow network must not hold the photos back: after a few seconds they go without.
+  const session = await Promise.race([sittingSession(), new Promise((resolve) => setTimeout(resolve, SESSION_WAIT_MS, null))]);
   const who = personName(state.patient.name) || state.patient.id;
   for (const [index, shot] of shots.entries()) {
     const context = {
