@@ -10,6 +10,7 @@ import pytest
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
+from tests.axe import axe_violations, describe
 from tests.mobile_client.conftest import PWA, make_jpeg
 
 pytestmark = pytest.mark.integration
@@ -37,6 +38,8 @@ def test_a_wrong_password_is_refused_in_words(app_url: str, phone, transactional
     assert page.get_by_role("alert").filter(has_text="wrong").inner_text() == (
         "User name or password is wrong."
     )
+    found = axe_violations(page)
+    assert not found, describe(found)
     assert page.evaluate("localStorage.length") == 0
 
 

@@ -25,6 +25,7 @@ from capture_api.models import ResumableUpload
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
+from tests.axe import axe_violations, describe
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, patient, transaction
 from tests.mobile_client.conftest import WRISTBAND_MRN, make_jpeg
 from tests.peers.fhir import FhirEngine
@@ -94,7 +95,9 @@ def confirm_patient(page, app_url: str, nurse: str, mrn: str, name: str) -> None
     sign_in(page, app_url, nurse)
     find_patient(page, mrn)
     page.get_by_role("heading", name="Is this the patient?").wait_for()
-    page.get_by_role("button", name=re.compile(f"^Yes, this is {re.escape(name)}, born")).click()
+    page.get_by_role(
+        "button", name=re.compile(f"^Yes, this is the patient: {re.escape(name)}, born")
+    ).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
 
 
@@ -116,7 +119,8 @@ def send_one_photo(page, tmp_path: Path) -> Capture:
     photo = make_jpeg(tmp_path / "wound.jpg", kind="sharp", size=(800, 600))
     page.locator("#camera-input").set_input_files(str(photo))
     page.get_by_role("heading", name="Body site").wait_for()
-    page.locator('[aria-label="Lower leg (left)"]').click()
+    page.get_by_role("button", name="Left leg").click()
+    page.get_by_role("button", name="Lower leg (left)").click()
     page.get_by_role("button", name="Use this site").click()
     page.locator("#shots .site", has_text="Lower leg (left)").wait_for()
     page.get_by_role("button", name="Continue", exact=True).click()
@@ -186,6 +190,8 @@ def test_a_round_from_wristband_to_archive(
     camera.set_input_files(str(make_jpeg(tmp_path / "dark.jpg", kind="dark", size=(800, 600))))
     page.get_by_role("heading", name="Retake this photo?").wait_for()
     assert "too dark" in page.locator("#quality-text").inner_text()
+    found = axe_violations(page)
+    assert not found, describe(found)
     shot(page, "05-quality")
     page.get_by_role("button", name="Retake").click()
     assert page.locator("#shots li").count() == 0
@@ -194,16 +200,18 @@ def test_a_round_from_wristband_to_archive(
     assert photo.stat().st_size > 2 * 1024 * 1024  # three tus chunks or more
     camera.set_input_files(str(photo))
     page.get_by_role("heading", name="Body site").wait_for()
-    page.locator('[aria-label="Lower leg (left)"]').click()
+    page.get_by_role("button", name="Left leg").click()
+    page.get_by_role("button", name="Lower leg (left)").click()
     assert page.locator("input[name=laterality][value=L]").is_checked()
     shot(page, "06-site")
     page.get_by_role("button", name="Use this site").click()
     page.locator("#shots .site", has_text="Lower leg (left)").wait_for()
     shot(page, "07-capture")
     page.get_by_role("button", name="Continue", exact=True).click()
-    page.get_by_label("Short note (optional)").fill("Pressure ulcer")
+    page.get_by_role("heading", name="Check and send").wait_for()
+    page.get_by_label("Note for photo 1 (optional)").fill("Pressure ulcer")
     page.get_by_label(re.compile("agreed to these photos")).check()
-    shot(page, "08-note")
+    shot(page, "08-review")
 
     # The network drops after the first chunk is stored, in the middle of the upload.
     dropped = []
@@ -313,7 +321,9 @@ def test_a_patient_the_emr_knows_is_confirmed_by_name_not_typed(
     assert cards.locator(".patient-name").inner_text() == "Doe, Jane Q"
     assert "1970" in cards.inner_text() and "Female" in cards.inner_text()
     assert f"{loaded.mrns['jane']} · {MRN_SYSTEM}" in cards.inner_text()
-    cards.get_by_role("button", name=re.compile("^Yes, this is Doe, Jane Q, born")).click()
+    cards.get_by_role(
+        "button", name=re.compile("^Yes, this is the patient: Doe, Jane Q, born")
+    ).click()
     page.get_by_role("heading", name="What is it for?").wait_for()
     assert "Doe, Jane Q" in page.locator("#screen-context .patient-banner").inner_text()
 

@@ -95,6 +95,15 @@ export function encountersFor(identifier) {
   return request("POST", "/api/v1/patients/encounters", { identifier });
 }
 
+/**
+ * A capture session: what one nurse takes for one patient at one sitting shares one
+ * study when no order or encounter gives one. `POST /api/v1/sessions` answers 201
+ * with `{"id": ...}`; the captures name it as `context.session`.
+ */
+export function sessionCreate(patient) {
+  return request("POST", "/api/v1/sessions", { patient });
+}
+
 export function capturesForUpload(uploadId) {
   return request("GET", `/api/v1/captures?upload=${encodeURIComponent(uploadId)}`);
 }

@@ -1,9 +1,11 @@
 // The capture app: sign in, then patient, order or encounter, photos, body site, send.
 import { session, sessionForget, signIn } from "./api.js";
+import { insecureReason } from "./camera.js";
+import { draftsLoad } from "./drafts.js";
 import { resetPatient, startPatient } from "./patient.js";
 import { queuePending, queueStart, queueStop } from "./queue.js";
-import { onSent } from "./shots.js";
-import { $, announce, go, setError } from "./ui.js";
+import { onSent } from "./review.js";
+import { $, announce, go, setError, state } from "./ui.js";
 import "./uploads.js";
 
 onSent(() => {
@@ -12,6 +14,16 @@ onSent(() => {
 });
 $("#show-queue").addEventListener("click", () => go("queue"));
 $("#new-patient").addEventListener("click", startPatient);
+
+// Back, on every step of a sitting. Leaving the patient keeps the photos as drafts.
+for (const button of document.querySelectorAll("[data-back]")) {
+  button.addEventListener("click", () => {
+    const to = button.closest("#screen-site") ? state.siteReturn || "capture" : button.dataset.back;
+    if (button.closest("#screen-site")) state.siteReturn = null;
+    if (to === "patient") startPatient();
+    else go(to);
+  });
+}
 
 // ---- sign in / out -----------------------------------------------------------
 
@@ -33,7 +45,9 @@ $("#signin-form").addEventListener("submit", async (event) => {
 
 $("#sign-out").addEventListener("click", async () => {
   const pending = queuePending();
-  if (pending && !confirm(`${pending} capture(s) are not at the hub yet. They stay encrypted on this phone and are sent after the next sign-in. Sign out?`)) return;
+  const drafts = (await draftsLoad()).reduce((n, group) => n + group.shots.length, 0);
+  const waiting = [pending && `${pending} capture(s) are not at the hub yet; they are sent after the next sign-in`, drafts && `${drafts} photo(s) were taken but not sent; they are offered after the next sign-in`].filter(Boolean);
+  if (waiting.length && !confirm(`${waiting.join(". ")}. They stay encrypted on this phone. Signing out ends the shift: the list of what was sent is cleared. Sign out?`)) return;
   await queueStop();
   sessionForget();
   resetPatient();
@@ -67,11 +81,16 @@ renderNetwork();
 
 // ---- start -------------------------------------------------------------------------
 
-if ("serviceWorker" in navigator) {
+const insecure = insecureReason();
+if ("serviceWorker" in navigator && !insecure) {
   navigator.serviceWorker.register("sw.js").catch((error) => console.warn("service worker not registered", error));
 }
 
-if (session()) {
+if (insecure) {
+  // No camera, no WebCrypto, no service worker here: refuse rather than lose photos.
+  $("#insecure-text").textContent = insecure;
+  go("insecure");
+} else if (session()) {
   queueStart().then(startPatient, startPatient);
 } else {
   go("signin");

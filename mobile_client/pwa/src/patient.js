@@ -1,9 +1,12 @@
 // The patient: wristband scan or MRN, confirmation by name and birth date,
 // then the order or encounter the captures belong to.
 import { encountersFor, ordersFor, patientsFind } from "./api.js";
+import { cameraProblem } from "./camera.js";
+import { draftsOffer } from "./drafts.js";
 import { scanStart } from "./scanner.js";
-import { renderShots, resetShots } from "./shots.js";
-import { $, announce, clean, formatDate, go, onScreenChange, personName, setError, state } from "./ui.js";
+import { renderShots, resetShots, restoreShots, shotsResync } from "./shots.js";
+import { sittingStart } from "./sitting.js";
+import { $, announce, clean, formatDate, go, onScreenChange, personName, setError, showPatientBanner, state } from "./ui.js";
 
 onScreenChange((name) => {
   if (name !== "patient") scanStop();
@@ -11,23 +14,39 @@ onScreenChange((name) => {
 
 // ---- patient -------------------------------------------------------------------
 
+/** The patient screen, with the sittings whose photos are not sent yet (drafts). */
 export function startPatient() {
   resetPatient();
   go("patient");
+  return draftsOffer(resumeSitting);
 }
 
 export function resetPatient() {
   resetShots();
-  Object.assign(state, { patient: null, candidates: [], link: null });
+  Object.assign(state, { patient: null, sitting: null, candidates: [], link: null });
   $("#mrn").value = "";
   $("#manual-form").reset();
   $("#confirm-list").replaceChildren();
-  for (const banner of document.querySelectorAll("[data-patient-banner]")) banner.textContent = "";
+  showPatientBanner();
   setError("#patient-error", "");
+}
+
+/** Takes up a sitting whose photos were kept as drafts: its patient, order, specialty, photos. */
+async function resumeSitting({ sitting, shots }) {
+  Object.assign(state, { sitting, patient: sitting.patient, link: sitting.link, specialty: sitting.specialty || "wound" });
+  state.lookup = sitting.verified ? "fhir" : "none";
+  $("#specialty").value = state.specialty;
+  showPatientBanner();
+  restoreShots(shots);
+  await renderLinks(sitting.patient.id, sitting.link);
+  announce(`${shots.length} capture(s) of ${personName(sitting.patient.name) || sitting.patient.id} taken up again`);
+  go("capture");
 }
 
 $("#scan-start").addEventListener("click", async () => {
   setError("#patient-error", "");
+  const refusal = cameraProblem(null);
+  if (refusal) return setError("#patient-error", `${refusal} Type the MRN instead.`);
   $("#scanner").hidden = false;
   $("#scan-start").hidden = true;
   $("#scan-status").textContent = "Point the camera at the wristband barcode.";
@@ -42,7 +61,7 @@ $("#scan-start").addEventListener("click", async () => {
     });
   } catch (error) {
     scanStop();
-    setError("#patient-error", `The camera cannot be used (${error.name || error.message}). Type the MRN instead.`);
+    setError("#patient-error", `${cameraProblem(error)} Or type the MRN instead.`);
   }
 });
 
@@ -79,6 +98,8 @@ async function findPatient(mrn) {
   state.lookup = "fhir";
   $("#confirm-list").replaceChildren();
   $("#manual-form").hidden = true;
+  $("#confirm-hint").hidden = false;
+  $("#confirm-back").hidden = false;
   $("#confirm-title").textContent = "Is this the patient?";
   const results = body.results || [];
   state.candidates = results;
@@ -104,7 +125,7 @@ async function findPatient(mrn) {
     button.type = "button";
     button.className = "primary";
     button.textContent = "Yes, this is the patient";
-    button.setAttribute("aria-label", `Yes, this is ${name.textContent}, born ${formatDate(patient.birth_date)}`);
+    button.setAttribute("aria-label", `Yes, this is the patient: ${name.textContent}, born ${formatDate(patient.birth_date)}`);
     button.addEventListener("click", () => patientConfirmed(results[index]));
     card.append(name, facts, button);
     $("#confirm-list").append(card);
@@ -116,6 +137,9 @@ function manualEntry(mrn) {
   state.lookup = "none";
   $("#confirm-list").replaceChildren();
   $("#manual-form").hidden = false;
+  // Nothing is shown to check against the wristband: the nurse types from it.
+  $("#confirm-hint").hidden = true;
+  $("#confirm-back").hidden = true;
   $("#confirm-title").textContent = "Patient details";
   $("#manual-mrn").textContent = mrn;
   state.candidates = [{ identifier: mrn, issuer: null }];
@@ -129,9 +153,15 @@ $("#manual-form").addEventListener("submit", (event) => {
   const family = clean($("#family").value);
   const given = clean($("#given").value);
   const birth = $("#birth").value;
-  if (!family || !birth) return setError("#manual-error", "Family name and birth date are needed.");
-  if (/[\^=]/.test(family + given)) return setError("#manual-error", "Names cannot contain ^ or =.");
-  setError("#manual-error", "");
+  const problems = [
+    ["#family-error", "#family", !family ? "Type the family name from the wristband." : /[\^=]/.test(family) ? "Names cannot contain ^ or =." : ""],
+    ["#birth-error", "#birth", birth ? "" : "Type the birth date from the wristband: without an EMR it is the second identifier, needed to send."],
+  ];
+  if (/[\^=]/.test(given)) problems.push(["#manual-error", "#given", "Names cannot contain ^ or =."]);
+  else setError("#manual-error", "", "#given");
+  for (const [error, field, text] of problems) setError(error, text, field);
+  const first = problems.find(([, , text]) => text);
+  if (first) return $(first[1]).focus();
   const sex = document.querySelector("input[name=sex]:checked");
   patientConfirmed({
     identifier: state.candidates[0].identifier,
@@ -150,15 +180,17 @@ async function patientConfirmed(patient) {
     birth_date: patient.birth_date || null,
     sex: patient.sex || null,
   };
-  const banner = `${personName(patient.name) || "Unnamed"} · born ${formatDate(patient.birth_date) || "?"} · ${patient.identifier}`;
-  for (const element of document.querySelectorAll("[data-patient-banner]")) element.textContent = banner;
+  sittingStart(state.patient, { verified: state.lookup !== "none" });
+  showPatientBanner();
+  setError("#link-error", "", "#link-fieldset");
   await renderLinks(patient.identifier);
   go("context");
 }
 
 // ---- order or encounter ------------------------------------------------------
 
-async function renderLinks(identifier) {
+/** The choices of the context screen; `chosen` (a resumed sitting's link) is checked again. */
+async function renderLinks(identifier, chosen = undefined) {
   const choices = $("#context-choices");
   choices.replaceChildren();
   let orders = [];
@@ -198,18 +230,27 @@ async function renderLinks(identifier) {
   add("none", "No order or encounter", orders.length || encounters.length ? "" : "None is open for this patient");
   const only = choices.querySelectorAll("input");
   if (only.length === 1) only[0].checked = true;
+  if (chosen !== undefined) {
+    const same = (a, b) => JSON.stringify(a || null) === JSON.stringify(b || null);
+    for (const input of only) if (same(state.links[input.value], chosen)) input.checked = true;
+  }
+  for (const input of only) input.addEventListener("change", () => setError("#link-error", "", "#link-fieldset"));
 }
 
 $("#context-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const chosen = document.querySelector("input[name=link]:checked");
   if (!chosen) {
-    announce("Choose an order, an encounter, or none.");
+    setError("#link-error", "Choose an order, an encounter, or \"No order or encounter\".", "#link-fieldset");
     document.querySelector("input[name=link]").focus();
     return;
   }
+  setError("#link-error", "", "#link-fieldset");
   state.link = state.links[chosen.value];
   state.specialty = $("#specialty").value;
+  Object.assign(state.sitting, { link: state.link, specialty: state.specialty });
+  // Photos taken before a Back to this screen follow the new choice.
+  shotsResync().catch((error) => console.warn("drafts not updated", error));
   renderShots();
   go("capture");
 });

@@ -1,15 +1,18 @@
 // The upload queue: each capture is sealed in the vault, sent with tus (resumable),
-// and deleted from the phone as soon as the hub says a capture exists for the upload.
-// Then its progress through the hub is followed in memory only.
+// and its media deleted from the phone as soon as the hub says a capture exists for
+// the upload. What is left is one line in "sent this shift" (sealed: it names the
+// patient) and the capture's state at the hub, until the shift ends.
 
 import { ApiError, apiErrorOf, authHeaders, captureGet, capturesForUpload } from "./api.js";
-import { vaultDelete, vaultFile, vaultList, vaultMeta, vaultPut, vaultShredIfEmpty, vaultUpdate } from "./vault.js";
+import { vaultDelete, vaultFile, vaultList, vaultMeta, vaultMove, vaultShredIfEmpty, vaultUpdate } from "./vault.js";
 
 // Each PATCH is a resume point: 1 MiB loses little on a dropped mobile link.
 const CHUNK_SIZE = 1024 * 1024;
 const BACKOFF_MAX_MS = 60_000;
 const POLL_MAX_MS = 15_000;
 const POLL_GIVE_UP_MS = 15 * 60_000;
+// A shift: what was sent is listed until sign-out, and never longer than this.
+export const SHIFT_MS = 12 * 60 * 60_000;
 const DONE = new Set(["archived"]);
 const ATTENTION = new Set(["rejected", "failed"]);
 
@@ -36,42 +39,70 @@ function show(id, changes) {
   for (const listener of listeners) listener(queueView());
 }
 
-/** Seals one capture into the vault and starts sending. */
-export async function queueAdd({ file, filename, type, context, label }) {
-  const id = crypto.randomUUID();
+/**
+ * Moves a draft (drafts.js) into the queue and starts sending: its sealed media goes
+ * along unopened, `meta` ({filename, type, context, label}) is sealed anew.
+ */
+export async function queueFromDraft(id, meta, size) {
   const createdAt = Date.now();
-  await vaultPut(id, file, { filename, type, context, label }, { createdAt, size: file.size, uploadUrl: null });
-  show(id, { createdAt, label, state: "queued", progress: 0 });
-  queueKick();
+  await vaultMove("drafts", "items", id, { meta, plain: { createdAt, size, uploadUrl: null }, keepBody: true });
+  show(id, { createdAt, label: meta.label, state: "queued", progress: 0 });
 }
 
-/** Loads what a previous run left in the vault, and sends it. */
+async function labelOf(record) {
+  try {
+    return await vaultMeta(record);
+  } catch {
+    return { label: "Capture (cannot be read on this device)" };
+  }
+}
+
+/** Loads what a previous run left (the queue, and what was sent this shift), and sends. */
 export async function queueStart() {
   stopped = false;
-  for (const record of await vaultList()) {
+  for (const record of await vaultList("items")) {
     if (view.has(record.id)) continue;
-    let label = "Capture";
-    try {
-      label = (await vaultMeta(record)).label;
-    } catch {
-      label = "Capture (cannot be read on this device)";
-    }
-    show(record.id, { createdAt: record.createdAt, label, state: "queued", progress: 0 });
+    show(record.id, { createdAt: record.createdAt, label: (await labelOf(record)).label, state: "queued", progress: 0 });
   }
+  await shiftPurge();
+  for (const record of await vaultList("sent")) {
+    if (view.has(record.id)) continue;
+    const { label, captureId } = await labelOf(record);
+    show(record.id, { createdAt: record.createdAt, sentAt: record.sentAt, label, confirmed: true, captureId, status: record.status, reason: "", state: "stored" });
+    if (captureId && !DONE.has(record.status) && !ATTENTION.has(record.status)) follow(record.id, captureId);
+  }
+  clearInterval(shiftTimer);
+  shiftTimer = setInterval(shiftPurge, 60_000);
   queueKick();
 }
 
-/** Stops sending; forgets what is confirmed; shreds the key when nothing is left. */
+let shiftTimer = null;
+
+/** Forgets what was sent before this shift (SHIFT_MS ago); the key goes when nothing is left. */
+async function shiftPurge() {
+  const oldest = Date.now() - SHIFT_MS;
+  for (const record of await vaultList("sent")) {
+    if (record.sentAt >= oldest) continue;
+    await vaultDelete("sent", record.id);
+    view.delete(record.id);
+  }
+  for (const listener of listeners) listener(queueView());
+  await vaultShredIfEmpty();
+}
+
+/** Sign-out ends the shift: stops sending, forgets what was sent, shreds the key when nothing is left. */
 export async function queueStop() {
   stopped = true;
   clearTimeout(retryTimer);
+  clearInterval(shiftTimer);
+  for (const record of await vaultList("sent")) await vaultDelete("sent", record.id);
   for (const [id, item] of view) if (item.confirmed) view.delete(id);
   for (const listener of listeners) listener(queueView());
   return vaultShredIfEmpty();
 }
 
 export async function queueDiscard(id) {
-  await vaultDelete(id);
+  await vaultDelete("items", id);
   view.delete(id);
   for (const listener of listeners) listener(queueView());
   await vaultShredIfEmpty();
@@ -101,7 +132,7 @@ async function pump() {
   pumping = true;
   let transient = false;
   try {
-    for (const record of (await vaultList()).sort((a, b) => a.createdAt - b.createdAt)) {
+    for (const record of (await vaultList("items")).sort((a, b) => a.createdAt - b.createdAt)) {
       if (stopped) break;
       const item = view.get(record.id);
       if (item && (item.confirmed || item.state === "refused")) continue;
@@ -163,7 +194,7 @@ async function send(record) {
       removeFingerprintOnSuccess: true,
       metadata: { filename: meta.filename, context: JSON.stringify(meta.context) },
       headers: authHeaders(),
-      onUploadUrlAvailable: () => vaultUpdate(record.id, { uploadUrl: upload.url }),
+      onUploadUrlAvailable: () => vaultUpdate("items", record.id, { uploadUrl: upload.url }),
       onProgress: (sent, total) => show(record.id, { progress: total ? sent / total : 0 }),
       onSuccess: () => resolve({ url: upload.url }),
       onError: (error) => resolve({ error }),
@@ -171,7 +202,7 @@ async function send(record) {
     upload.start();
   });
   if (result.error) return failed(record, result.error);
-  return confirm(record, result.url);
+  return confirm(record, meta, result.url);
 }
 
 /** A tus-js-client error (or an API call's) as the hub's envelope describes it. */
@@ -202,7 +233,7 @@ function failed(record, error) {
   return "transient";
 }
 
-async function confirm(record, url) {
+async function confirm(record, meta, url) {
   const uploadId = new URL(url, location.href).pathname.split("/").filter(Boolean).pop();
   show(record.id, { state: "confirming", progress: 1 });
   for (let i = 0; i < 5; i++) {
@@ -210,9 +241,15 @@ async function confirm(record, url) {
       const body = await capturesForUpload(uploadId);
       const capture = body && body.results && body.results[0];
       if (capture) {
-        // The hub holds the original durably: nothing of it stays on the phone.
-        await vaultDelete(record.id);
-        show(record.id, { confirmed: true, captureId: capture.id, status: capture.status, reason: capture.reason || "", state: "stored" });
+        // The hub holds the original durably: the media leaves the phone; the line
+        // in "sent this shift" stays, sealed, until the shift ends.
+        const sentAt = Date.now();
+        await vaultMove("items", "sent", record.id, {
+          meta: { label: meta.label, captureId: capture.id },
+          plain: { createdAt: record.createdAt, sentAt, status: capture.status },
+          keepBody: false,
+        });
+        show(record.id, { confirmed: true, sentAt, captureId: capture.id, status: capture.status, reason: capture.reason || "", state: "stored" });
         follow(record.id, capture.id);
         return "done";
       }
@@ -233,6 +270,7 @@ async function follow(id, captureId) {
     delay = Math.min(POLL_MAX_MS, delay * 1.5);
     try {
       const capture = await captureGet(captureId);
+      if (capture.status !== view.get(id)?.status) await vaultUpdate("sent", id, { status: capture.status });
       show(id, { status: capture.status, reason: capture.reason || "" });
       if (DONE.has(capture.status) || ATTENTION.has(capture.status)) return;
     } catch (error) {

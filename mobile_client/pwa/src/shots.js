@@ -1,28 +1,34 @@
-// Photos and videos of one patient: the camera, the quality check, the body site,
-// and the note and consent with which they are queued.
-import { session } from "./api.js";
-import { SITES, drawBodyMap, siteLabel } from "./bodysites.js";
+// Photos and videos of one sitting: the camera, the quality check, the body site.
+// Each shot is a draft in the vault from the moment it is taken (drafts.js); the
+// review screen (review.js) sends them.
+import { SITES, drawBodyMap, regionOf, siteLabel } from "./bodysites.js";
+import { draftDiscard, draftSave, draftUpdate } from "./drafts.js";
 import { photoQuality } from "./quality.js";
-import { queueAdd } from "./queue.js";
-import { $, announce, clean, go, isoWithOffset, personName, setError, state } from "./ui.js";
-import { woundContext, woundPanel } from "./wounds.js";
+import { $, announce, go, setError, state } from "./ui.js";
+import { woundPanel } from "./wounds.js";
 
 // Specialties whose captures are of the body surface: a body site is required.
-const SITE_REQUIRED = new Set(["wound", "burn", "dermatology", "dermoscopy"]);
-let afterSend = () => {};
+export const SITE_REQUIRED = new Set(["wound", "burn", "dermatology", "dermoscopy"]);
 
-/** What to do once the captures are queued (the app shows the uploads). */
-export function onSent(callback) {
-  afterSend = callback;
-}
-
+/** Forgets the shots in memory; their drafts stay in the vault until sent or discarded. */
 export function resetShots() {
-  for (const shot of state.shots) URL.revokeObjectURL(shot.url);
+  for (const shot of state.shots) if (shot.url) URL.revokeObjectURL(shot.url);
   state.shots = [];
   state.editing = null;
-  $("#note").value = "";
   $("#consent").checked = false;
   renderShots();
+}
+
+/** Takes up the shots of a resumed sitting (drafts.js). */
+export function restoreShots(shots) {
+  resetShots();
+  state.shots = shots.map((shot) => ({ ...shot, url: URL.createObjectURL(shot.file) }));
+  renderShots();
+}
+
+/** Reseals every draft of the sitting after the sitting changed (order, specialty, session). */
+export async function shotsResync() {
+  for (const shot of state.shots) await draftUpdate(shot, state.sitting);
 }
 
 // ---- capture -----------------------------------------------------------------
@@ -37,7 +43,7 @@ async function addShot(file) {
   const kind = file.type.startsWith("video/") ? "video" : file.type.startsWith("image/") ? "photo" : null;
   if (!kind) return setError("#capture-error", "Only photos and videos can be sent.");
   setError("#capture-error", "");
-  const shot = { id: crypto.randomUUID(), file, kind, url: URL.createObjectURL(file), takenAt: new Date(), site: lastSite(), kept: false };
+  const shot = { id: crypto.randomUUID(), file, kind, url: URL.createObjectURL(file), takenAt: new Date(), site: lastSite(), note: "", kept: false };
   if (kind === "photo") {
     try {
       const quality = await photoQuality(file);
@@ -51,6 +57,12 @@ async function addShot(file) {
     } catch {
       return setError("#capture-error", "This photo cannot be read. Take it again.");
     }
+  }
+  try {
+    await draftSave(shot, state.sitting);
+  } catch (error) {
+    URL.revokeObjectURL(shot.url);
+    return setError("#capture-error", `This photo could not be kept on the phone (${error.message}). Free some space and take it again.`);
   }
   state.shots.push(shot);
   renderShots();
@@ -97,6 +109,7 @@ export function renderShots() {
     title.textContent = `${shot.kind === "video" ? "Video" : "Photo"} ${index + 1}`;
     const site = document.createElement("span");
     site.className = shot.site ? "site" : "site missing";
+    site.id = `shot-site-${shot.id}`;
     site.textContent = shot.site ? siteLabel(shot.site) : "No body site yet";
     body.append(title, site);
     if (shot.kept) {
@@ -117,9 +130,10 @@ export function renderShots() {
     remove.className = "secondary";
     remove.textContent = "Remove";
     remove.setAttribute("aria-label", `Remove ${title.textContent}`);
-    remove.addEventListener("click", () => {
+    remove.addEventListener("click", async () => {
       URL.revokeObjectURL(shot.url);
       state.shots = state.shots.filter((other) => other !== shot);
+      await draftDiscard(shot.id);
       renderShots();
       announce(`${title.textContent} removed`);
     });
@@ -133,7 +147,7 @@ export function renderShots() {
   setError("#capture-error", missing ? "Choose the body site of every photo before you continue." : "");
 }
 
-$("#capture-done").addEventListener("click", () => go("note"));
+$("#capture-done").addEventListener("click", () => go("review"));
 
 // ---- body site -------------------------------------------------------------------
 
@@ -144,11 +158,14 @@ for (const [key, site] of Object.entries(SITES).sort((a, b) => a[1].meaning.loca
   $("#site-select").append(option);
 }
 
-function editSite(shotId) {
+/** Opens the body-site screen for one shot (also from the review screen). */
+export function editSite(shotId) {
   state.editing = shotId;
   const shot = state.shots.find((s) => s.id === shotId);
   const current = shot && shot.site;
   state.draft = current ? { key: current.key, laterality: current.laterality } : { key: "", laterality: "" };
+  // Straight to the part of the map where the current site is; else the whole body.
+  state.zoom = current ? regionOf(current.key, current.laterality) : null;
   setError("#site-error", "");
   renderSite();
   go("site");
@@ -161,14 +178,31 @@ function renderSite() {
     radio.checked = radio.value === laterality;
     radio.disabled = key && SITES[key].paired && radio.value === "U";
   }
-  drawBodyMap($("#body-map"), state.view, state.draft, (picked) => {
-    state.draft = picked;
-    renderSite();
-    announce(`${siteLabel({ meaning: SITES[picked.key].meaning, laterality: picked.laterality })} selected`);
+  const where = drawBodyMap($("#body-map"), state.view, state.zoom, state.draft, {
+    onPick: (picked) => {
+      state.draft = picked;
+      renderSite();
+      // The map is drawn anew: the keyboard stays on the part just pressed.
+      $(`#body-map [data-site="${picked.key}"][data-laterality="${picked.laterality}"]`)?.focus();
+      announce(`${siteLabel({ meaning: SITES[picked.key].meaning, laterality: picked.laterality })} selected`);
+    },
+    onZoom: (region) => {
+      state.zoom = region;
+      renderSite();
+      $("#body-map [role=button]")?.focus();
+    },
   });
+  $("#map-where").textContent = where;
+  $("#map-whole").hidden = !state.zoom;
   $("#view-front").setAttribute("aria-pressed", String(state.view === "front"));
   $("#view-back").setAttribute("aria-pressed", String(state.view === "back"));
 }
+
+$("#map-whole").addEventListener("click", () => {
+  state.zoom = null;
+  renderSite();
+  $("#body-map [role=button]")?.focus();
+});
 
 for (const view of ["front", "back"]) {
   $(`#view-${view}`).addEventListener("click", () => {
@@ -181,12 +215,14 @@ $("#site-select").addEventListener("change", (event) => {
   const key = event.target.value;
   const keep = state.draft.laterality;
   state.draft = { key, laterality: key && SITES[key].paired ? (["R", "L", "B"].includes(keep) ? keep : "") : keep || "U" };
+  if (key) state.zoom = regionOf(key, state.draft.laterality);
   renderSite();
 });
 
 for (const radio of document.querySelectorAll("input[name=laterality]")) {
   radio.addEventListener("change", () => {
     state.draft.laterality = radio.value;
+    if (state.draft.key && state.zoom) state.zoom = regionOf(state.draft.key, radio.value);
     renderSite();
   });
 }
@@ -197,56 +233,11 @@ $("#site-done").addEventListener("click", () => {
   const site = SITES[key];
   if (site.paired && !["R", "L", "B"].includes(laterality)) return setError("#site-error", `Say which side: ${site.meaning} has a right and a left.`);
   const shot = state.shots.find((s) => s.id === state.editing);
-  if (shot) shot.site = { key, code: site.code, meaning: site.meaning, laterality: laterality || "U" };
-  renderShots();
-  go("capture");
-});
-
-// ---- note, consent, send ------------------------------------------------------------
-
-$("#note-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const note = clean($("#note").value);
-  // Unchecked means "not recorded", not a refusal: the box asks for a yes.
-  const consent = $("#consent").checked ? true : null;
-  const description = note || null;
-  const operator = session() ? session().username : null;
-  const shots = state.shots;
-  const banner = `${personName(state.patient.name) || state.patient.id}`;
-  for (const [index, shot] of shots.entries()) {
-    const context = {
-      patient: state.patient,
-      specialty: state.specialty,
-      operator,
-      captured_at: isoWithOffset(shot.takenAt),
-      description,
-      consent,
-    };
-    if (state.link && state.link.order) {
-      const order = state.link.order;
-      context.order = {
-        accession_number: order.accession_number || null,
-        issuer: order.issuer || null,
-        service_request: order.id || null,
-        study_instance_uid: order.study_instance_uid || null,
-      };
-    }
-    if (state.link && state.link.encounter) {
-      context.encounter = { id: state.link.encounter.identifier || state.link.encounter.id, issuer: state.link.encounter.issuer || null };
-    }
-    if (shot.site) context.body_site = { code: shot.site.code, meaning: shot.site.meaning, laterality: shot.site.laterality };
-    Object.assign(context, woundContext(shot));
-    const extension = (shot.file.name.match(/\.[A-Za-z0-9]{1,5}$/) || [shot.kind === "video" ? ".mp4" : ".jpg"])[0].toLowerCase();
-    const kindWord = shot.kind === "video" ? "Video" : "Photo";
-    await queueAdd({
-      file: shot.file,
-      // A file name that says nothing about the patient.
-      filename: `capture-${shot.takenAt.getTime()}-${index + 1}${extension}`,
-      type: shot.file.type,
-      context,
-      label: `${banner} · ${kindWord} ${index + 1}${shot.site ? ` · ${siteLabel(shot.site)}` : ""}`,
-    });
+  if (shot) {
+    shot.site = { key, code: site.code, meaning: site.meaning, laterality: laterality || "U" };
+    draftUpdate(shot, state.sitting).catch((error) => console.warn("draft not updated", error));
   }
-  announce(`${shots.length} capture(s) queued for sending`);
-  afterSend();
+  renderShots();
+  go(state.siteReturn || "capture");
+  state.siteReturn = null;
 });

@@ -3,7 +3,7 @@
 import { session } from "./api.js";
 
 export const $ = (selector) => document.querySelector(selector);
-export const state = { patient: null, candidates: [], link: null, specialty: "wound", shots: [], editing: null, view: "front", stopScan: null };
+export const state = { patient: null, sitting: null, candidates: [], link: null, specialty: "wound", shots: [], editing: null, view: "front", zoom: null, stopScan: null };
 const leaving = new Set();
 
 /** Calls `hook(name)` before every change of screen (to stop the camera, say). */
@@ -29,8 +29,35 @@ export function announce(text) {
   $("#announce").textContent = text;
 }
 
-export function setError(id, text) {
-  $(id).textContent = text || "";
+/**
+ * Shows `text` in the error element `id` (empty clears it). With `field`, the field
+ * that caused it is marked invalid and described by the error, so a screen reader
+ * reads the reason with the field.
+ */
+export function setError(id, text, field = null) {
+  const element = $(id);
+  element.textContent = text || "";
+  if (field) {
+    const target = typeof field === "string" ? $(field) : field;
+    if (text) {
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", element.id);
+    } else {
+      target.removeAttribute("aria-invalid");
+      target.removeAttribute("aria-describedby");
+    }
+  }
+}
+
+/** The patient of the sitting on every screen of it; unverified identities say so. */
+export function showPatientBanner() {
+  const patient = state.patient;
+  let text = "";
+  if (patient) {
+    text = `${personName(patient.name) || "Unnamed"} · born ${formatDate(patient.birth_date) || "?"} · ${patient.id}`;
+    if (state.sitting && !state.sitting.verified) text += " · identity not checked against an EMR";
+  }
+  for (const banner of document.querySelectorAll("[data-patient-banner]")) banner.textContent = text;
 }
 
 // ---- helpers -----------------------------------------------------------------------
@@ -46,6 +73,10 @@ export function formatDate(value) {
   const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(date.getTime())) return value;
   return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: value.length === 10 ? "UTC" : undefined });
+}
+
+export function formatTime(date) {
+  return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
 /** ISO 8601 with the phone's UTC offset, as the capture context requires. */

@@ -1,9 +1,8 @@
 // The uploads screen: each queued capture's progress, then its state at the hub.
 import { ATTENTION, DONE, STATUS_WORDS, queueDiscard, queueSubscribe } from "./queue.js";
-import { $ } from "./ui.js";
+import { $, formatTime } from "./ui.js";
 
-// ---- uploads --------------------------------------------------------------------
-
+// ---- uploads: what is sending, and what was sent this shift ----------------------
 
 queueSubscribe((items) => {
   const pending = items.filter((item) => !item.confirmed).length;
@@ -27,6 +26,12 @@ queueSubscribe((items) => {
     stateText.className = "state";
     stateText.textContent = text;
     li.append(label, stateText);
+    if (item.sentAt) {
+      const when = document.createElement("span");
+      when.className = "hint";
+      when.textContent = `Sent ${formatTime(new Date(item.sentAt))}`;
+      li.append(when);
+    }
     if (!item.confirmed && (item.state === "uploading" || item.progress > 0)) {
       const progress = document.createElement("progress");
       progress.max = 100;

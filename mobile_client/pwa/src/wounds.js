@@ -3,6 +3,7 @@
 // (docs/wound-measurement.md). The patient's wounds are held in memory only: like
 // everything about the patient, they never reach the phone's storage.
 import { apiErrorOf, authHeaders, captureGet } from "./api.js";
+import { draftUpdate } from "./drafts.js";
 import { queueSubscribe } from "./queue.js";
 import { traceOutline } from "./tracing.js";
 import { $, announce, formatDate, onScreenChange, state } from "./ui.js";
@@ -14,7 +15,6 @@ const POLL_GIVE_UP_MS = 10 * 60_000;
 let known = { patient: null, wounds: [], problem: "" };
 const thumbnails = new Map(); // wound id -> object URL of its last photo
 const series = new Map(); // wound id -> [{capture, date, area_cm2, ...}], for the trend
-const choices = new WeakMap(); // shot -> { wound: "new" | id, outline, tap }
 let nextWound = "new"; // the ghost's choice: the wound the next photo is of
 const followed = new Map(); // capture id -> what the results list shows
 const labels = new Map(); // capture id -> its queue label ("DOE · Photo 1 · Lower leg (left)")
@@ -129,9 +129,14 @@ function renderGhost() {
 
 // ---- one photo's wound and outline ------------------------------------------------------
 
+// Kept on the shot, so the draft (drafts.js) keeps it over a reload.
 function choiceOf(shot) {
-  if (!choices.has(shot)) choices.set(shot, { wound: nextWound, outline: null, tap: null });
-  return choices.get(shot);
+  if (!shot.wound) shot.wound = { wound: nextWound, outline: null, tap: null };
+  return shot.wound;
+}
+
+function choiceKept(shot) {
+  draftUpdate(shot, state.sitting).catch((error) => console.warn("draft not updated", error));
 }
 
 const panels = new Map(); // shot id -> its panel, redrawn when the wounds arrive
@@ -159,6 +164,7 @@ export function woundPanel(shot) {
     radio.checked = choice.wound === option.id;
     radio.addEventListener("change", () => {
       choice.wound = option.id;
+      choiceKept(shot);
     });
     label.append(radio);
     if (option.wound && thumbnails.has(option.id)) label.append(element("img", { src: thumbnails.get(option.id), alt: "", class: "wound-thumb" }));
@@ -176,6 +182,7 @@ export function woundPanel(shot) {
     const traced = await traceOutline(shot.url, choice);
     if (!traced) return;
     Object.assign(choice, traced);
+    choiceKept(shot);
     panel.replaceWith(woundPanel(shot));
     announce(traced.outline ? "Outline kept: the hub measures it when the photo is sent" : "The hub outlines the wound automatically");
   });
