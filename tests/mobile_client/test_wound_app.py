@@ -16,7 +16,8 @@ import pytest
 from hub.captures.models import Capture
 from hub.wounds.models import Wound
 from tests.encapsulate.measure.scenes import render
-from tests.mobile_client.test_capture_app import PASSWORD, nurse, shot  # noqa: F401  (fixture)
+from tests.mobile_client.steps import sign_in, typed_patient
+from tests.mobile_client.test_capture_app import nurse, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -28,24 +29,10 @@ def no_emr(settings) -> None:
     settings.HUB_FHIR_URL = None
 
 
-def sign_in(page, app_url: str, username: str) -> None:
-    page.goto(app_url)
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def to_wound_camera(page) -> None:
     """From the patient screen: the patient's details (no EMR), wound care, the camera."""
     page.get_by_role("heading", name="Patient").wait_for()
-    page.get_by_label("Or type the MRN").fill(MRN)
-    page.get_by_role("button", name="Find patient").click()
-    page.locator("#manual-form").wait_for(state="visible")
-    page.get_by_label("Family name").fill("DOE")
-    page.get_by_label("Birth date").fill("1950-01-31")
-    page.get_by_label("Female").check()
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="What is it for?").wait_for()
+    typed_patient(page, MRN)
     page.get_by_label("Specialty").select_option("wound")
     page.get_by_role("button", name="Continue to camera").click()
     page.get_by_role("heading", name="Photos and videos").wait_for()
@@ -54,13 +41,19 @@ def to_wound_camera(page) -> None:
 def take_photo(page, photo: Path) -> None:
     page.locator("#camera-input").set_input_files(str(photo))
     page.get_by_role("heading", name="Body site").wait_for()
-    page.locator('[aria-label="Lower leg (left)"]').click()
+    # A second photo starts where the first one's site is on the map.
+    whole = page.get_by_role("button", name="Whole body")
+    if whole.is_visible():
+        whole.click()
+    page.get_by_role("button", name="Left leg", exact=True).click()
+    page.get_by_role("button", name="Lower leg (left)", exact=True).click()
     page.get_by_role("button", name="Use this site").click()
     page.locator("#shots .site", has_text="Lower leg (left)").wait_for()
 
 
 def send(page) -> None:
     page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("heading", name="Check and send").wait_for()
     page.get_by_label(re.compile("agreed to these photos")).check()
     page.get_by_role("button", name="Send").click()
     page.get_by_role("heading", name="Uploads").wait_for()
