@@ -213,6 +213,11 @@ HUB_STEP_LEASE_SECONDS = env_int("HUB_STEP_LEASE_SECONDS", 120, minimum=3)
 HUB_STEP_MAX_ATTEMPTS = env_int("HUB_STEP_MAX_ATTEMPTS", 5, minimum=1)
 # Files in originals/ that no capture references are removed after this long.
 HUB_ORPHAN_AGE_SECONDS = env_int("HUB_ORPHAN_AGE_SECONDS", 3600, minimum=60)
+# Retention (hub.captures.retention, docs/security.md), in days; 0 keeps forever.
+# An archived capture's files go this long after its last destination confirmed it,
+HUB_RETENTION_DAYS = env_int("HUB_RETENTION_DAYS", 30, minimum=0)
+# and a rejected one's (the only copy: time to look into why) this long after rejection.
+HUB_REJECTED_RETENTION_DAYS = env_int("HUB_REJECTED_RETENTION_DAYS", 90, minimum=0)
 HUB_BROKER_VISIBILITY_TIMEOUT = env_int("HUB_BROKER_VISIBILITY_TIMEOUT", 600, minimum=30)
 if CELERY_BROKER_URL.startswith("redis://"):
     # kombu's Redis transport with its broker-restart crash fixed (see the module).
@@ -233,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
     "remove-orphan-originals": {
         "task": "hub.pipeline.tasks.remove_orphan_originals",
         "schedule": 900.0,
+    },
+    "purge-expired-captures": {
+        "task": "hub.pipeline.tasks.purge_expired_captures",
+        "schedule": 3600.0,
     },
 }  # capture_api adds its own (see capture_api.apps)
 CELERY_BEAT_SCHEDULE_FILENAME = str(HUB_DATA_DIR / "celerybeat-schedule")

@@ -30,6 +30,7 @@ _KINDS: dict[str, tuple[str, str, str]] = {
     "capture.read": ("R", "read", "IHE.BasicAudit.Read"),
     "capture.media.read": ("R", "read", "IHE.BasicAudit.Read"),
     "capture.delete": ("D", "delete", "IHE.BasicAudit.Delete"),
+    "capture.purge": ("D", "delete", "IHE.BasicAudit.Delete"),
     "patient.": ("E", "search", "IHE.BasicAudit.PatientQuery"),
     "token.revoke": ("D", "delete", "IHE.BasicAudit.Delete"),
     "device.enroll": ("E", "create", "IHE.BasicAudit.Create"),
