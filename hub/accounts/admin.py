@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from hub.accounts.devices import enrollment_code_issue
 from hub.accounts.models import Device, HubToken
+from hub.audit.services import audit_record
 
 
 @admin.register(HubToken)
@@ -23,6 +24,25 @@ class HubTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: HubToken) -> None:
+        _revoked(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[HubToken]) -> None:
+        _revoked(request, list(queryset.select_related("user")))
+        super().delete_queryset(request, queryset)
+
+
+def _revoked(request: HttpRequest, tokens: list[HubToken]) -> None:
+    for token in tokens:
+        audit_record(
+            action="token.revoke",
+            actor=request.user,
+            entity=f"token:{token.token_key}",
+            address=request.META.get("REMOTE_ADDR"),
+            note=f"of {token.user.get_username()}, in the admin",
+        )
 
 
 @admin.register(Device)
