@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+import segno
+from django.conf import settings
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from hub.accounts.devices import enrollment_code_issue
+from hub.accounts.devices import enrollment_code_issue, enrollment_uri
 from hub.accounts.models import Device, HubToken
 from hub.audit.services import audit_record
 
@@ -54,13 +57,37 @@ class DeviceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # `manage.py hubdevice NAME` makes the device and its user together
 
-    @admin.action(description="Issue a one-time enrollment code")
-    def issue_enrollment_code(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+    @admin.action(description="Issue a one-time enrollment code (shown with its QR code)")
+    def issue_enrollment_code(
+        self, request: HttpRequest, queryset: QuerySet[Device]
+    ) -> TemplateResponse:
+        hub_url = settings.HUB_PUBLIC_URL or request.build_absolute_uri("/")
+        enrollments = []
         for device in queryset:
             code = enrollment_code_issue(device=device)
-            self.message_user(
-                request,
-                f"{device.name}: enroll with `python -m mobile_client.agent enroll {code} "
-                "--hub URL` (one use, valid for minutes)",
-                messages.WARNING,
+            audit_record(
+                action="device.code.issue",
+                actor=request.user,
+                entity=f"device:{device.name}",
+                address=request.META.get("REMOTE_ADDR"),
+                note="one-time enrollment code, in the admin",
             )
+            payload = enrollment_uri(hub_url=hub_url, code=code)
+            enrollments.append(
+                {
+                    "device": device,
+                    "code": code,
+                    "command": f"python -m mobile_client.agent enroll {code} --hub {hub_url}",
+                    "payload": payload,
+                    # In the page itself: no image URL that a cache or a log could keep.
+                    "qr_png": segno.make(payload, error="m").png_data_uri(scale=6),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Enroll a device",
+            "opts": self.model._meta,
+            "enrollments": enrollments,
+            "minutes": settings.HUB_ENROLLMENT_CODE_MINUTES,
+        }
+        return TemplateResponse(request, "admin/accounts/device/enrollment.html", context)
