@@ -349,7 +349,40 @@ HUB_LOGIN_LOCKOUT_MINUTES = env_int("HUB_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "hub.accounts.oidc.HubOidcBackend",  # answers no one unless HUB_OIDC_CLIENT_ID is set
 ]
+# Optional single sign-on for staff (OpenID Connect; hub.accounts.oidc,
+# docs/security.md), off unless HUB_OIDC_CLIENT_ID is set. The provider's
+# HUB_OIDC_ROLES_CLAIM values map to a hub role by HUB_OIDC_ROLE_MAP
+# ("hub-admins=admin,imaging-it=operator"); a user with none gets no access.
+HUB_OIDC_CLIENT_ID = env_optional("HUB_OIDC_CLIENT_ID")
+HUB_OIDC_CLIENT_SECRET = env_optional("HUB_OIDC_CLIENT_SECRET")
+HUB_OIDC_AUTHORIZATION_URL = env_url("HUB_OIDC_AUTHORIZATION_URL")
+HUB_OIDC_TOKEN_URL = env_url("HUB_OIDC_TOKEN_URL")
+HUB_OIDC_USERINFO_URL = env_url("HUB_OIDC_USERINFO_URL")
+HUB_OIDC_JWKS_URL = env_url("HUB_OIDC_JWKS_URL")
+HUB_OIDC_SIGN_ALGO = env_str("HUB_OIDC_SIGN_ALGO", "RS256")
+HUB_OIDC_SCOPES = env_str("HUB_OIDC_SCOPES", "openid profile")
+HUB_OIDC_USERNAME_CLAIM = env_str("HUB_OIDC_USERNAME_CLAIM", "sub")
+HUB_OIDC_ROLES_CLAIM = env_str("HUB_OIDC_ROLES_CLAIM", "roles")
+HUB_OIDC_ROLE_MAP = parse_pairs("HUB_OIDC_ROLE_MAP", env_str("HUB_OIDC_ROLE_MAP", ""))
+if HUB_OIDC_CLIENT_ID:
+    _oidc_missing = [
+        name
+        for name in (
+            "HUB_OIDC_CLIENT_SECRET",
+            "HUB_OIDC_AUTHORIZATION_URL",
+            "HUB_OIDC_TOKEN_URL",
+            "HUB_OIDC_USERINFO_URL",
+            "HUB_OIDC_JWKS_URL",
+            "HUB_OIDC_ROLE_MAP",
+        )
+        if not globals()[name]
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"HUB_OIDC_CLIENT_ID is set but {', '.join(_oidc_missing)} not")
+if set(HUB_OIDC_ROLE_MAP.values()) - {"operator", "admin"}:
+    raise ImproperlyConfigured("HUB_OIDC_ROLE_MAP maps only to the staff roles operator and admin")
 AXES_FAILURE_LIMIT = HUB_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=HUB_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username"]
