@@ -13,6 +13,9 @@ from hub.accounts.devices import enrollment_code_issue, enrollment_uri
 from hub.accounts.models import Device, HubToken
 from hub.audit.services import audit_record
 
+# The sign-in page offers single sign-on when it is configured (hub.accounts.oidc).
+admin.site.login_template = "admin/hub_login.html"
+
 
 @admin.register(HubToken)
 class HubTokenAdmin(admin.ModelAdmin):

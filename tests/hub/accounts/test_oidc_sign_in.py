@@ -108,6 +108,7 @@ def test_a_provider_user_without_a_mapped_role_gets_no_access_and_no_hub_user(
     answer, browser = sign_in(live_server.url, single_sign_on, "visitor")
 
     assert urlsplit(answer.url).path == "/admin/login/"
+    assert "gave no hub role to this account" in answer.text
     admin = browser.get(f"{live_server.url}/admin/", allow_redirects=False)
     assert admin.status_code == 302 and "/admin/login/" in admin.headers["Location"]
     assert not get_user_model().objects.filter(username__startswith="oidc:").exists()
@@ -117,9 +118,16 @@ def test_a_provider_user_without_a_mapped_role_gets_no_access_and_no_hub_user(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_single_sign_on_is_off_unless_configured(live_server) -> None:
+def test_single_sign_on_is_off_unless_configured(live_server, settings) -> None:
     answer = requests.get(f"{live_server.url}/oidc/authenticate/", allow_redirects=False)
     assert answer.status_code == 404
+    assert "/oidc/authenticate/" not in requests.get(f"{live_server.url}/admin/login/").text
+
+    settings.HUB_OIDC_CLIENT_ID = CLIENT_ID
+    settings.HUB_OIDC_JWKS_URL = "http://127.0.0.1:9/jwks"  # configured, never asked here
+    page = requests.get(f"{live_server.url}/admin/login/?next=/admin/captures/").text
+    assert 'href="/oidc/authenticate/?next=/admin/captures/"' in page
+    assert 'name="password"' in page  # the password sign-in stays
 
 
 @pytest.mark.parametrize(
