@@ -79,8 +79,16 @@ def capture_files(capture: Capture) -> list[dict[str, object]]:
     paths = {capture.original_path, f"dicom/{capture.id}"}
     paths.update(capture.instances.values_list("path", flat=True))
     paths.update(OriginalDocument.objects.filter(capture=capture).values_list("path", flat=True))
+    # Never a shared folder, nor a file another capture still names.
+    shared = set(
+        Capture.objects.filter(original_path__in=paths)
+        .exclude(pk=capture.pk)
+        .values_list("original_path", flat=True)
+    )
     files: list[dict[str, object]] = []
-    for relative in sorted(p for p in paths if p):
+    for relative in sorted(p for p in paths if p and p not in shared):
+        if len(Path(relative).parts) < 2:
+            continue
         path = data_path(relative)
         if path.is_dir():
             size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
@@ -134,14 +142,18 @@ def rejected_originals_quarantine() -> int:
     the file in quarantine, and the next run points the row at it.
     """
     moved = 0
-    rejected = Capture.objects.filter(status=CaptureStatus.REJECTED).exclude(
-        original_path__startswith=f"{QUARANTINE}/"
+    rejected = (
+        Capture.objects.filter(status=CaptureStatus.REJECTED)
+        .exclude(original_path__startswith=f"{QUARANTINE}/")
+        .exclude(original_path="")
     )
     directory = Path(settings.HUB_DATA_DIR) / QUARANTINE
     for capture_id, original_path in rejected.values_list("id", "original_path")[:BATCH]:
+        if not original_path:
+            continue
         source = data_path(original_path)
         target = directory / f"{capture_id}{source.suffix}"
-        if source.exists():
+        if source.is_file():
             directory.mkdir(mode=0o700, exist_ok=True)
             source.replace(target)
             fsync_directory(directory)

@@ -200,3 +200,17 @@ def test_a_deleted_capture_loses_its_files_only_once_the_delete_commits(
         "MRN-DEL",
         "deleted by a person",
     )
+
+
+def test_a_purge_leaves_a_file_another_capture_still_names(
+    tmp_path: Path, private_data_dir: Path, django_capture_on_commit_callbacks
+) -> None:
+    kept = received_capture(tmp_path / "kept", patient_id="MRN-K")
+    gone = received_capture(tmp_path / "gone", patient_id="MRN-G")
+    Capture.objects.filter(id=gone.id).update(original_path=kept.original_path)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        capture_delete(capture_id=gone.id)
+
+    assert data_path(kept.original_path).is_file()
+    assert Capture.objects.filter(id=kept.id).exists()
