@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import segno
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from hub.accounts.devices import enrollment_code_issue, enrollment_uri
 from hub.accounts.models import Device, HubToken
+from hub.audit.models import Outcome
 from hub.audit.services import audit_record
 
+
+class AuditedAdminSignIn(AdminAuthenticationForm):
+    """The admin's password sign-in, its successes and failures on record like the API's."""
+
+    def clean(self) -> dict[str, Any]:
+        address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            audit_record(
+                action="sign-in",
+                actor=AnonymousUser(),
+                entity="admin",
+                address=address,
+                outcome=Outcome.REFUSED,
+                note=f"admin, as {self.cleaned_data.get('username', '')!r}",
+            )
+            raise
+        audit_record(action="sign-in", actor=self.get_user(), entity="admin", address=address)
+        return cleaned
+
+
+admin.site.login_form = AuditedAdminSignIn
 # The sign-in page offers single sign-on when it is configured (hub.accounts.oidc).
 admin.site.login_template = "admin/hub_login.html"
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, Outcome
 from hub.captures.models import Capture
 from hub.captures.storage import data_path
 from tests.hub.factories import received_capture
@@ -80,3 +80,27 @@ def test_the_admins_bulk_delete_takes_every_selected_captures_files(
     assert sorted(
         AuditEvent.objects.filter(action="capture.purge").values_list("patient", flat=True)
     ) == ["MRN-1", "MRN-2"]
+
+
+def test_the_admins_password_sign_ins_and_failures_are_on_record() -> None:
+    user_create_or_update(username="imaging-it", role=Role.OPERATOR, password="a-long-passphrase")
+    browser = Client()
+
+    refused = browser.post(
+        "/admin/login/?next=/admin/", {"username": "imaging-it", "password": "nope"}
+    )
+    signed = browser.post(
+        "/admin/login/?next=/admin/", {"username": "imaging-it", "password": "a-long-passphrase"}
+    )
+
+    assert refused.status_code == 200 and signed.status_code == 302
+    trail = list(
+        AuditEvent.objects.filter(action="sign-in").values_list(
+            "actor_name", "entity", "outcome", "address"
+        )
+    )
+    assert trail == [
+        ("anonymous", "admin", Outcome.REFUSED, "127.0.0.1"),
+        ("imaging-it", "admin", Outcome.SUCCESS, "127.0.0.1"),
+    ]
+    assert "imaging-it" in AuditEvent.objects.filter(outcome=Outcome.REFUSED).get().note
