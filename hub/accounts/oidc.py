@@ -86,6 +86,10 @@ class HubOidcBackend(OIDCAuthenticationBackend):
         else:  # listed always, answering no one while single sign-on is off
             self.UserModel = get_user_model()
 
+    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+        # A session signed on while single sign-on was on ends when it is turned off.
+        return super().get_user(user_id) if oidc_enabled() else None
+
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return claimed_role(claims) is not None
 
