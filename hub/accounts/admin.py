@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -14,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from hub.accounts.devices import enrollment_code_issue, enrollment_uri
+from hub.accounts.devices import enrollment_code_issue, enrollment_qr_png, enrollment_uri
 from hub.accounts.models import Device, HubToken
 from hub.audit.models import Outcome
 from hub.audit.services import audit_record
@@ -111,8 +110,7 @@ class DeviceAdmin(admin.ModelAdmin):
                     "code": code,
                     "command": f"python -m mobile_client.agent enroll {code} --hub {hub_url}",
                     "payload": payload,
-                    # In the page itself: no image URL that a cache or a log could keep.
-                    "qr_png": segno.make(payload, error="m").png_data_uri(scale=6),
+                    "qr_png": enrollment_qr_png(payload),
                 }
             )
         context = {

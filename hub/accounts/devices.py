@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import segno
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -61,6 +62,11 @@ def enrollment_uri(*, hub_url: str, code: str) -> str:
     percent-encoded, so a scanner or a script reads them with any URL parser.
     """
     return "capturehub://enroll?" + urlencode({"hub": hub_url, "code": code})
+
+
+def enrollment_qr_png(payload: str) -> str:
+    """The payload as a QR code, a PNG `data:` URI to put in the page itself (nothing to cache)."""
+    return segno.make(payload, error="m").png_data_uri(scale=6)
 
 
 def device_enroll(*, code: str) -> tuple[HubToken, str]:
