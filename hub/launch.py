@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # steps' leases run out and they are taken again).
 STOP_TIMEOUT = 30.0
 POLL_SECONDS = 0.5
+# gunicorn's default with the path (%(U)s) instead of the request line, and no
+# referrer: a query string may hold a patient's identifier, and no log line may.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 
 
 @dataclass
@@ -133,6 +136,8 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
                 "900",
                 "--access-logfile",
                 "-",
+                "--access-logformat",
+                ACCESS_LOG_FORMAT,
                 # A control socket of its own: the default one under ~/.gunicorn
                 # is shared by every gunicorn of the user, and one's exit removes it.
                 "--control-socket",

@@ -216,6 +216,11 @@ HUB_STEP_LEASE_SECONDS = env_int("HUB_STEP_LEASE_SECONDS", 120, minimum=3)
 HUB_STEP_MAX_ATTEMPTS = env_int("HUB_STEP_MAX_ATTEMPTS", 5, minimum=1)
 # Files in originals/ that no capture references are removed after this long.
 HUB_ORPHAN_AGE_SECONDS = env_int("HUB_ORPHAN_AGE_SECONDS", 3600, minimum=60)
+# Retention (hub.captures.retention, docs/security.md), in days; 0 keeps forever.
+# An archived capture's files go this long after its last destination confirmed it,
+HUB_RETENTION_DAYS = env_int("HUB_RETENTION_DAYS", 30, minimum=0)
+# and a rejected one's (the only copy: time to look into why) this long after rejection.
+HUB_REJECTED_RETENTION_DAYS = env_int("HUB_REJECTED_RETENTION_DAYS", 90, minimum=0)
 HUB_BROKER_VISIBILITY_TIMEOUT = env_int("HUB_BROKER_VISIBILITY_TIMEOUT", 600, minimum=30)
 if CELERY_BROKER_URL.startswith("redis://"):
     # kombu's Redis transport with its broker-restart crash fixed (see the module).
@@ -236,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "remove-orphan-originals": {
         "task": "hub.pipeline.tasks.remove_orphan_originals",
         "schedule": 900.0,
+    },
+    "purge-expired-captures": {
+        "task": "hub.pipeline.tasks.purge_expired_captures",
+        "schedule": 3600.0,
     },
 }  # capture_api adds its own (see capture_api.apps)
 CELERY_BEAT_SCHEDULE_FILENAME = str(HUB_DATA_DIR / "celerybeat-schedule")
@@ -366,7 +375,40 @@ HUB_LOGIN_LOCKOUT_MINUTES = env_int("HUB_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "hub.accounts.oidc.HubOidcBackend",  # answers no one unless HUB_OIDC_CLIENT_ID is set
 ]
+# Optional single sign-on for staff (OpenID Connect; hub.accounts.oidc,
+# docs/security.md), off unless HUB_OIDC_CLIENT_ID is set. The provider's
+# HUB_OIDC_ROLES_CLAIM values map to a hub role by HUB_OIDC_ROLE_MAP
+# ("hub-admins=admin,imaging-it=operator"); a user with none gets no access.
+HUB_OIDC_CLIENT_ID = env_optional("HUB_OIDC_CLIENT_ID")
+HUB_OIDC_CLIENT_SECRET = env_optional("HUB_OIDC_CLIENT_SECRET")
+HUB_OIDC_AUTHORIZATION_URL = env_url("HUB_OIDC_AUTHORIZATION_URL")
+HUB_OIDC_TOKEN_URL = env_url("HUB_OIDC_TOKEN_URL")
+HUB_OIDC_USERINFO_URL = env_url("HUB_OIDC_USERINFO_URL")
+HUB_OIDC_JWKS_URL = env_url("HUB_OIDC_JWKS_URL")
+HUB_OIDC_SIGN_ALGO = env_str("HUB_OIDC_SIGN_ALGO", "RS256")
+HUB_OIDC_SCOPES = env_str("HUB_OIDC_SCOPES", "openid profile")
+HUB_OIDC_USERNAME_CLAIM = env_str("HUB_OIDC_USERNAME_CLAIM", "sub")
+HUB_OIDC_ROLES_CLAIM = env_str("HUB_OIDC_ROLES_CLAIM", "roles")
+HUB_OIDC_ROLE_MAP = parse_pairs("HUB_OIDC_ROLE_MAP", env_str("HUB_OIDC_ROLE_MAP", ""))
+if HUB_OIDC_CLIENT_ID:
+    _oidc_missing = [
+        name
+        for name in (
+            "HUB_OIDC_CLIENT_SECRET",
+            "HUB_OIDC_AUTHORIZATION_URL",
+            "HUB_OIDC_TOKEN_URL",
+            "HUB_OIDC_USERINFO_URL",
+            "HUB_OIDC_JWKS_URL",
+            "HUB_OIDC_ROLE_MAP",
+        )
+        if not globals()[name]
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"HUB_OIDC_CLIENT_ID is set but {', '.join(_oidc_missing)} not")
+if set(HUB_OIDC_ROLE_MAP.values()) - {"operator", "admin"}:
+    raise ImproperlyConfigured("HUB_OIDC_ROLE_MAP maps only to the staff roles operator and admin")
 AXES_FAILURE_LIMIT = HUB_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=HUB_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username"]

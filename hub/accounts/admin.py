@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from hub.accounts.devices import enrollment_code_issue
+from hub.accounts.devices import enrollment_code_issue, enrollment_qr_png, enrollment_uri
 from hub.accounts.models import Device, HubToken
+from hub.audit.models import Outcome
+from hub.audit.services import audit_record
+
+
+class AuditedAdminSignIn(AdminAuthenticationForm):
+    """The admin's password sign-in, its successes and failures on record like the API's."""
+
+    def clean(self) -> dict[str, Any]:
+        address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            audit_record(
+                action="sign-in",
+                actor=AnonymousUser(),
+                entity="admin",
+                address=address,
+                outcome=Outcome.REFUSED,
+                note=f"admin, as {self.cleaned_data.get('username', '')!r}",
+            )
+            raise
+        audit_record(action="sign-in", actor=self.get_user(), entity="admin", address=address)
+        return cleaned
+
+
+admin.site.login_form = AuditedAdminSignIn
+# The sign-in page offers single sign-on when it is configured (hub.accounts.oidc).
+admin.site.login_template = "admin/hub_login.html"
 
 
 @admin.register(HubToken)
@@ -24,6 +59,25 @@ class HubTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def delete_model(self, request: HttpRequest, obj: HubToken) -> None:
+        _revoked(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[HubToken]) -> None:
+        _revoked(request, list(queryset.select_related("user")))
+        super().delete_queryset(request, queryset)
+
+
+def _revoked(request: HttpRequest, tokens: list[HubToken]) -> None:
+    for token in tokens:
+        audit_record(
+            action="token.revoke",
+            actor=request.user,
+            entity=f"token:{token.token_key}",
+            address=request.META.get("REMOTE_ADDR"),
+            note=f"of {token.user.get_username()}, in the admin",
+        )
+
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
@@ -34,13 +88,36 @@ class DeviceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # `manage.py hubdevice NAME` makes the device and its user together
 
-    @admin.action(description="Issue a one-time enrollment code")
-    def issue_enrollment_code(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+    @admin.action(description="Issue a one-time enrollment code (shown with its QR code)")
+    def issue_enrollment_code(
+        self, request: HttpRequest, queryset: QuerySet[Device]
+    ) -> TemplateResponse:
+        hub_url = settings.HUB_PUBLIC_URL or request.build_absolute_uri("/")
+        enrollments = []
         for device in queryset:
             code = enrollment_code_issue(device=device)
-            self.message_user(
-                request,
-                f"{device.name}: enroll with `python -m mobile_client.agent enroll {code} "
-                "--hub URL` (one use, valid for minutes)",
-                messages.WARNING,
+            audit_record(
+                action="device.code.issue",
+                actor=request.user,
+                entity=f"device:{device.name}",
+                address=request.META.get("REMOTE_ADDR"),
+                note="one-time enrollment code, in the admin",
             )
+            payload = enrollment_uri(hub_url=hub_url, code=code)
+            enrollments.append(
+                {
+                    "device": device,
+                    "code": code,
+                    "command": f"python -m mobile_client.agent enroll {code} --hub {hub_url}",
+                    "payload": payload,
+                    "qr_png": enrollment_qr_png(payload),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Enroll a device",
+            "opts": self.model._meta,
+            "enrollments": enrollments,
+            "minutes": settings.HUB_ENROLLMENT_CODE_MINUTES,
+        }
+        return TemplateResponse(request, "admin/accounts/device/enrollment.html", context)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
+import segno
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -51,6 +53,20 @@ def enrollment_code_issue(*, device: Device) -> str:
         expires_at=now + timedelta(minutes=settings.HUB_ENROLLMENT_CODE_MINUTES),
     )
     return code
+
+
+def enrollment_uri(*, hub_url: str, code: str) -> str:
+    """What the enrollment QR code holds: `capturehub://enroll?hub=URL&code=CODE`.
+
+    Like `otpauth://` for one-time passwords: one URI, both values
+    percent-encoded, so a scanner or a script reads them with any URL parser.
+    """
+    return "capturehub://enroll?" + urlencode({"hub": hub_url, "code": code})
+
+
+def enrollment_qr_png(payload: str) -> str:
+    """The payload as a QR code, a PNG `data:` URI to put in the page itself (nothing to cache)."""
+    return segno.make(payload, error="m").png_data_uri(scale=6)
 
 
 def device_enroll(*, code: str) -> tuple[HubToken, str]:

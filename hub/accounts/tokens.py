@@ -6,6 +6,8 @@ The key is shown once, when issued; the hub keeps its SHA-512 digest only
 
 from __future__ import annotations
 
+import getpass
+import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -54,6 +56,17 @@ def token_revoke(*, actor: AbstractBaseUser, token_key: str) -> list[HubToken]:
     return found
 
 
-def tokens_revoke_all(*, user: AbstractBaseUser) -> int:
-    deleted, _ = HubToken.objects.filter(user=user).delete()
-    return deleted
+def tokens_revoke_all(*, user: AbstractBaseUser) -> list[str]:
+    """Revokes every token of `user`; the `token_key`s revoked."""
+    tokens = HubToken.objects.filter(user=user)
+    keys = list(tokens.values_list("token_key", flat=True))
+    tokens.delete()
+    return keys
+
+
+def console_actor() -> str:
+    """Who runs a management command, for the audit trail: the OS user, as `cli:NAME`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        return f"cli:uid-{os.getuid()}"

@@ -2,7 +2,8 @@
 
 BALP (https://profiles.ihe.net/ITI/BALP/): a RESTful access is type `rest`
 with the interaction as subtype; a sign-in is DICOM's User Authentication
-(110114) with Login (110122). Each event names its requester (agent, with the
+(110114) with Login (110122); a delivery to a destination is DICOM's Export
+(110106). Each event names its requester (agent, with the
 network address), the hub as observer (source), the capture it concerns
 (entity, its id as a URN and its API path) and the patient (entity, role
 Patient, by identifier).
@@ -30,11 +31,18 @@ _KINDS: dict[str, tuple[str, str, str]] = {
     "capture.read": ("R", "read", "IHE.BasicAudit.Read"),
     "capture.media.read": ("R", "read", "IHE.BasicAudit.Read"),
     "capture.delete": ("D", "delete", "IHE.BasicAudit.Delete"),
+    "capture.purge": ("D", "delete", "IHE.BasicAudit.Delete"),
     "patient.": ("E", "search", "IHE.BasicAudit.PatientQuery"),
+    "token.issue": ("C", "create", "IHE.BasicAudit.Create"),
     "token.revoke": ("D", "delete", "IHE.BasicAudit.Delete"),
+    "device.code.issue": ("C", "create", "IHE.BasicAudit.Create"),
     "device.enroll": ("E", "create", "IHE.BasicAudit.Create"),
 }
 _UPDATE = ("U", "update", "IHE.BasicAudit.Update")  # the pipeline's and operators' changes
+# Not RESTful accesses: a delivery is DICOM's Export (PS3.15 A.5.3.6, EventActionCode R).
+_DICOM_KINDS: dict[str, tuple[str, str, str]] = {
+    "delivery": ("R", "110106", "Export"),
+}
 
 
 def audit_event_resource(
@@ -57,6 +65,10 @@ def audit_event_resource(
         resource["type"] = {"system": DCM, "code": "110114", "display": "User Authentication"}
         resource["subtype"] = [{"system": DCM, "code": "110122", "display": "Login"}]
         resource["action"] = "E"
+    elif event.action in _DICOM_KINDS:
+        action, code, display = _DICOM_KINDS[event.action]
+        resource["type"] = {"system": DCM, "code": code, "display": display}
+        resource["action"] = action
     else:
         action, interaction, profile = _kind(event.action)
         resource["meta"] = {"profile": [BALP + profile]}

@@ -16,6 +16,7 @@ def audit_record(
     action: str,
     capture_id: object = None,
     actor: AbstractBaseUser | AnonymousUser | None = None,
+    actor_name: str | None = None,
     patient: str | None = None,
     entity: str = "",
     address: str | None = None,
@@ -27,6 +28,7 @@ def audit_record(
     """Appends one event. `patient` defaults to the capture's (from its context).
 
     `actor` None is the hub itself; an anonymous user is recorded as such.
+    `actor_name` names one who is no user of the hub (`cli:root` at the console).
     """
     if patient is None:
         patient = capture_patient(capture_id) if capture_id else ""
@@ -34,6 +36,8 @@ def audit_record(
     name = "anonymous" if actor is not None else ""
     if user is not None:
         name = user.get_username()
+    if actor_name is not None:
+        name = actor_name
     return AuditEvent.objects.create(
         capture_id=capture_id,
         action=action,

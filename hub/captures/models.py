@@ -131,3 +131,30 @@ class OriginalDocument(models.Model):
 
     def __str__(self) -> str:
         return f"original of {self.capture_id} ({self.mime_type})"
+
+
+class PurgeCause(models.TextChoices):
+    REJECTED = "rejected", "rejected, past HUB_REJECTED_RETENTION_DAYS"
+    RETAINED = "retained", "delivered, past HUB_RETENTION_DAYS"
+    DELETED = "deleted", "deleted by a person"
+
+
+class CapturePurge(models.Model):
+    """A capture's files to remove, written in the transaction that deletes its row.
+
+    It outlives the capture on purpose: a purge killed half way is found by the
+    next sweep (`hub.captures.retention`) and finished; `done_at` says it was.
+    """
+
+    capture_id = models.UUIDField(db_index=True)
+    cause = models.CharField(max_length=16, choices=PurgeCause.choices)
+    patient = models.CharField(max_length=128, blank=True, help_text="for the audit event")
+    files = models.JSONField(help_text='[{"path": below HUB_DATA_DIR, "bytes": size}, ...]')
+    planned_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"purge of {self.capture_id} ({self.cause})"

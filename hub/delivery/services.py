@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from hub.audit.models import Outcome
+from hub.audit.services import audit_record
 from hub.captures.leases import capture_claim, lease_expiry, lease_renewal_register, lease_token
 from hub.captures.models import CaptureStatus
 from hub.captures.states import capture_move, capture_update
@@ -71,8 +73,30 @@ def delivery_retry_policy() -> RetryPolicy:
 
 
 def delivery_update(delivery_id: int, **fields: Any) -> int:
-    """Writes a delivery, keeping `updated_at` true (`QuerySet.update()` skips auto_now)."""
-    return Delivery.objects.filter(id=delivery_id).update(updated_at=timezone.now(), **fields)
+    """Writes a delivery, keeping `updated_at` true (`QuerySet.update()` skips auto_now).
+
+    A delivery's end (delivered or failed) is put on record here, where every one passes.
+    """
+    updated = Delivery.objects.filter(id=delivery_id).update(updated_at=timezone.now(), **fields)
+    if updated and fields.get("status") in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
+        _audit_outcome(delivery_id, fields)
+    return updated
+
+
+def _audit_outcome(delivery_id: int, fields: dict[str, Any]) -> None:
+    capture_id, destination, attempts = Delivery.objects.values_list(
+        "capture_id", "destination", "attempts"
+    ).get(id=delivery_id)
+    delivered = fields["status"] == DeliveryStatus.DELIVERED
+    audit_record(
+        action="delivery",
+        capture_id=capture_id,
+        entity=f"destination:{destination}",
+        outcome=Outcome.SUCCESS if delivered else Outcome.FAILED,
+        note=f"delivered to {destination} (attempt {attempts})"
+        if delivered
+        else f"delivery to {destination} failed: {fields.get('last_error', '')}",
+    )
 
 
 def _claim(delivery_id: int) -> Delivery | None:

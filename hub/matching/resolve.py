@@ -30,6 +30,7 @@ class Resolution:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     # FHIR references the write-back links to: Patient/..., ServiceRequest/..., Encounter/...
     references: dict[str, str] = field(default_factory=dict)
+    via: str = ""  # how it was resolved, for the audit trail: "the EMR", "the worklist", ...
 
     @property
     def matched(self) -> bool:

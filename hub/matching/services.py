@@ -120,6 +120,11 @@ def _assigned_uid(context: CaptureContext) -> str | None:
     )
 
 
+def _order_of(context_json: dict) -> str:
+    order = context_json.get("order") or {}
+    return str(order.get("accession_number") or order.get("service_request") or "")
+
+
 def _without_study(context_json: dict) -> dict:
     # The study's attributes are the hub's, not a change the EMR made.
     return {key: value for key, value in context_json.items() if key != "study"}
@@ -139,18 +144,27 @@ def resolve(context: CaptureContext, *, captured_at: datetime) -> Resolution:
                 "the capture names no patient and no worklist (HUB_MWL_HOST) is configured "
                 "to match its station and time",
             )
-        return resolve_with_worklist(
-            context, worklist=worklist, captured_at=captured_at, window=window
+        return dataclasses.replace(
+            resolve_with_worklist(
+                context, worklist=worklist, captured_at=captured_at, window=window
+            ),
+            via="the worklist",
         )
     fhir = fhir_client_from_settings()
     if fhir is not None:
         with fhir:
-            return resolve_with_emr(context, fhir=fhir, default_system=settings.HUB_FHIR_MRN_SYSTEM)
+            resolution = resolve_with_emr(
+                context, fhir=fhir, default_system=settings.HUB_FHIR_MRN_SYSTEM
+            )
+        return dataclasses.replace(resolution, via="the EMR")
     if worklist is not None:
-        return resolve_with_worklist(
-            context, worklist=worklist, captured_at=captured_at, window=window
+        return dataclasses.replace(
+            resolve_with_worklist(
+                context, worklist=worklist, captured_at=captured_at, window=window
+            ),
+            via="the worklist",
         )
-    return Resolution(context)
+    return Resolution(context, via="the context as sent (no EMR or worklist configured)")
 
 
 def captured_at(capture: Capture, context: CaptureContext) -> datetime:
@@ -230,12 +244,21 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
             study_instance_uid=study_uid,
             match_report=resolution.report(sent),
         )
-        if _without_study(after) != _without_study(capture.context):
+        if moved:
+            # How it matched and to whom; the context before and after if the look-up filled it.
+            filled = _without_study(after) != _without_study(capture.context)
+            order = _order_of(after)
             audit_record(
                 capture_id=capture.id,
-                action="context-resolved",
-                before=capture.context,
-                after=after,
-                note="filled from the EMR",
+                action="matched",
+                patient=(after.get("patient") or {}).get("id") or "",
+                before=capture.context if filled else None,
+                after={
+                    "references": resolution.references,
+                    **({"context": after} if filled else {}),
+                },
+                note=f"matched by {resolution.via}"
+                + (f", order {order}" if order else "")
+                + ("; context filled from the look-up" if filled else ""),
             )
     return MatchResult(moved=moved)

@@ -30,6 +30,7 @@ from hub.captures.leases import (
     leases_renewed,
 )
 from hub.captures.orphans import originals_orphans_remove
+from hub.captures.retention import captures_purge_expired
 from hub.delivery.services import (
     capture_deliveries_start,
     capture_delivery_retry,
@@ -202,3 +203,8 @@ def resume_stalled_captures() -> None:
 @shared_task
 def remove_orphan_originals() -> None:
     originals_orphans_remove()
+
+
+@shared_task
+def purge_expired_captures() -> None:
+    captures_purge_expired()

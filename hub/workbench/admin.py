@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from hub.audit.services import audit_record
 from hub.captures.models import Capture, DicomInstance
+from hub.captures.retention import capture_delete
 from hub.delivery.models import Delivery
 from hub.pipeline.operators import captures_match_again, captures_retry_delivery
 from hub.workbench import (
@@ -116,12 +117,13 @@ class CaptureAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Capture) -> None:
         admin_audit(request, "capture.delete", obj.pk, note="admin")
-        super().delete_model(request, obj)
+        # Its files go too, once the admin's transaction commits.
+        capture_delete(capture_id=obj.pk)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:
         for capture_id in queryset.values_list("pk", flat=True):
             admin_audit(request, "capture.delete", capture_id, note="admin")
-        super().delete_queryset(request, queryset)
+            capture_delete(capture_id=capture_id)
 
     @admin.action(description="Retry delivery of the selected failed captures")
     def retry_delivery(self, request: HttpRequest, queryset: QuerySet[Capture]) -> None:

@@ -1,7 +1,8 @@
 """One capture's life on record: every access one event, with its actor, patient and address.
 
 Upload, list and status reads, a look-up, the operator's thumbnail and
-reconciliation page, matching and delivery by the real stack, a correction;
+reconciliation page, matching and each delivery by the real stack (the hub
+as actor), a correction;
 then the same trail exported as FHIR AuditEvents (BALP) and as NDJSON. The
 log output of the web side and the worker is scanned for the patient's name,
 MRN and birth date on the way.
@@ -93,6 +94,17 @@ def test_a_captures_life_is_on_record_one_event_per_access_and_no_phi_is_logged(
     assert by_action["capture.create"].address == "127.0.0.1"
     assert by_action["capture.media.read"].actor_name == "imaging-it"
     assert by_action["corrected"].actor_id == operator.id
+    # The hub's own accesses: matched (before and after the correction), each
+    # delivery's outcome to the one destination, the hub as actor.
+    matched = [event for event in events if event.action == "matched"]
+    deliveries = [event for event in events if event.action == "delivery"]
+    assert len(matched) == 2 and len(deliveries) == 2
+    assert all(e.actor_id is None and e.actor_name == "" for e in matched + deliveries)
+    # The worker has no EMR of its own here: it matches the context as sent.
+    assert all(e.note.startswith("matched by the context as sent") for e in matched)
+    assert all(
+        (e.outcome, e.entity) == (Outcome.SUCCESS, "destination:archive") for e in deliveries
+    )
     assert all(event.patient == mrn for event in events)
     look_up = AuditEvent.objects.get(action="patient.search")
     assert (look_up.patient, look_up.actor_name, look_up.outcome) == (
@@ -117,6 +129,16 @@ def test_a_captures_life_is_on_record_one_event_per_access_and_no_phi_is_logged(
         )
     ]
     assert len(about_capture) == len(events)
+    kinds = {
+        (r["type"]["code"], (r.get("subtype") or [{}])[0].get("code"), r["action"])
+        for r in about_capture
+    }
+    assert {
+        ("rest", "create", "C"),  # upload
+        ("rest", "read", "R"),  # status read, thumbnail
+        ("rest", "update", "U"),  # match, correction
+        ("110106", None, "R"),  # delivery: DICOM Export
+    } <= kinds
     assert all(
         e["what"]["display"].endswith(f"/api/v1/captures/{capture_id}")
         for r in about_capture

@@ -51,7 +51,13 @@ def test_an_order_named_by_accession_fills_patient_order_and_study(
     assert capture.context["patient"]["sex"] == "F"
     assert capture.context["order"]["service_request"].startswith("ServiceRequest/")
     assert capture.study_instance_uid == loaded.study_uids["jane_wound"]
-    assert AuditEvent.objects.filter(capture=capture, action="context-resolved").exists()
+    event = AuditEvent.objects.get(capture=capture, action="matched")
+    assert (event.patient, event.actor_id) == (loaded.mrns["jane"], None)
+    assert event.note == (
+        f"matched by the EMR, order {loaded.accessions['jane_wound']}; "
+        "context filled from the look-up"
+    )
+    assert event.after["references"]["patient"].startswith("Patient/")
 
 
 def test_every_capture_for_one_order_joins_one_study(

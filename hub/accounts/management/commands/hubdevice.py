@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from hub.accounts.devices import device_create, enrollment_code_issue
+from hub.accounts.tokens import console_actor
+from hub.audit.services import audit_record
 
 
 class Command(BaseCommand):
@@ -22,6 +24,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, name: str, **options: Any) -> None:
         device = device_create(name=name, created_by=None)
         code = enrollment_code_issue(device=device)
+        audit_record(
+            action="device.code.issue",
+            actor_name=console_actor(),
+            entity=f"device:{device.name}",
+            note="one-time enrollment code, by manage.py hubdevice",
+        )
         self.stdout.write(
             f"device {device.name}: enrollment code, valid for "
             f"{settings.HUB_ENROLLMENT_CODE_MINUTES} minutes and one use:"

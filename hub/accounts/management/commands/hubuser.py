@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
-from hub.accounts.tokens import token_issue, tokens_revoke_all
+from hub.accounts.tokens import console_actor, token_issue, tokens_revoke_all
+from hub.audit.services import audit_record
 
 # Devices enroll with a one-time code (`manage.py hubdevice`); people get tokens here.
 PERSON_ROLES = [role.value for role in Role if role is not Role.DEVICE]
@@ -49,9 +50,22 @@ class Command(BaseCommand):
             user = user_create_or_update(username=username, role=Role(role), password=password)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
+        console = console_actor()
         if rotate_token:
-            tokens_revoke_all(user=user)
+            for revoked in tokens_revoke_all(user=user):
+                audit_record(
+                    action="token.revoke",
+                    actor_name=console,
+                    entity=f"token:{revoked}",
+                    note=f"of {user.username}, by manage.py hubuser --rotate-token",
+                )
         token, key = token_issue(user=user, name=token_name)
+        audit_record(
+            action="token.issue",
+            actor_name=console,
+            entity=f"token:{token.token_key}",
+            note=f"for {user.username} (role {role}), by manage.py hubuser",
+        )
         self.stdout.write(
             f"user {user.username} has role {role}; new API token, valid until "
             f"{token.expiry:%Y-%m-%d %H:%M %Z} (send as 'Authorization: Token ...'):"
