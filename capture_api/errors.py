@@ -131,7 +131,7 @@ def problem_of_refusal(refused: CaptureRefused) -> ApiProblem:
     return ApiProblem(
         refused.reason,
         status=refused.status,
-        code=refusal_code(status=refused.status, field=refused.field),
+        code=refused.code or refusal_code(status=refused.status, field=refused.field),
         field=refused.field,
     )
 

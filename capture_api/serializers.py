@@ -65,6 +65,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 class CaptureSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    context = serializers.SerializerMethodField()
     original = serializers.SerializerMethodField()
     dicom = serializers.SerializerMethodField()
     deliveries = DeliverySerializer(many=True, read_only=True)
@@ -81,6 +82,7 @@ class CaptureSerializer(serializers.ModelSerializer):
             "updated_at",
             "original",
             "context",
+            "identity_unverified",
             "media_info",
             "dicom",
             "deliveries",
@@ -90,6 +92,13 @@ class CaptureSerializer(serializers.ModelSerializer):
         return reverse(
             "capture-detail", kwargs={"pk": capture.pk}, request=self.context.get("request")
         )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_context(self, capture: Capture) -> dict[str, Any]:
+        """The capture's context as the hub holds it, with the session the client named."""
+        if capture.session_id is None:
+            return capture.context
+        return {**capture.context, "session": str(capture.session_id)}
 
     def get_original(self, capture: Capture) -> dict[str, Any]:
         return {
