@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from capture_api.auditing import audit_request
+from capture_api.auditing import audit_request, capture_create_note
 from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ApiProblem, ErrorEnvelope
 from capture_api.pagination import BoundedLimitOffsetPagination
@@ -91,7 +91,9 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
             request,
             "capture.create",
             capture_id=received.capture.id,
-            note="" if received.created else "replayed for its Idempotency-Key",
+            note=capture_create_note(
+                received.capture, "" if received.created else "replayed for its Idempotency-Key"
+            ),
         )
         body = CaptureSerializer(received.capture, context={"request": request}).data
         headers = {"Location": body["url"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from rest_framework.request import Request
 
-from capture_api.auditing import audit_request
+from capture_api.auditing import audit_request, capture_create_note
 from capture_api.dicomweb.multipart import Part
 from hub.captures.models import Capture
 from hub.captures.receive import CaptureRefused, Upload
@@ -79,7 +79,12 @@ def part_submit(
             sop_class_uid=sop_class_uid,
             sop_instance_uid=sop_instance_uid,
         ) from None
-    audit_request(request, "capture.create", capture_id=received.capture.id, note="by STOW-RS")
+    audit_request(
+        request,
+        "capture.create",
+        capture_id=received.capture.id,
+        note=capture_create_note(received.capture, "by STOW-RS"),
+    )
     return received.capture
 
 

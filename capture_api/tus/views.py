@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from capture_api.auditing import audit_request
+from capture_api.auditing import audit_request, capture_create_note
 from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ErrorEnvelope
 from capture_api.models import ResumableUpload, UploadStatus
@@ -141,7 +141,12 @@ def _append(request: Request, upload_id: str, *, offset: int) -> ResumableUpload
         max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
     )
     if upload.status == UploadStatus.COMPLETE and upload.capture_id:
-        audit_request(request, "capture.create", capture_id=upload.capture_id, note="tus")
+        audit_request(
+            request,
+            "capture.create",
+            capture_id=upload.capture_id,
+            note=capture_create_note(upload.capture, "tus"),
+        )
     return upload
 
 

@@ -96,7 +96,7 @@ def _admit(*, user: AbstractBaseUser, context_data: object) -> Admitted:
     except ContextError as error:
         raise CaptureRefused(error.reason, field="context") from None
     try:
-        unverified = identity_unverified(context)
+        unverified = identity_unverified(context, user=user)
         session = (
             None
             if session_id is None

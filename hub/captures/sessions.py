@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from encapsulate import CaptureContext, ContextError, Patient, context_to_json, parse_context
+from hub.accounts.roles import user_is_device
 from hub.captures.models import CaptureSession
 
 SESSION_FIELD = "context.session"
@@ -34,15 +35,20 @@ def emr_configured() -> bool:
     return bool(settings.HUB_FHIR_URL)
 
 
-def identity_unverified(context: CaptureContext) -> bool:
-    """True when the patient is only what the client typed: no EMR will check it.
+def identity_unverified(context: CaptureContext, *, user: AbstractBaseUser) -> bool:
+    """True when the patient is only what the client said: no EMR will check it.
 
-    Raises SessionRefused (`birth_date_required`) when such a patient lacks the
-    second identifier the hub then asks for.
+    Raises SessionRefused (`birth_date_required`) when a person's capture of
+    such a patient lacks the second identifier the hub then asks for; a
+    device's context comes from its own records, not from typing.
     """
     if context.patient is None or emr_configured():
         return False
-    if context.patient.birth_date is None and settings.HUB_REQUIRE_BIRTH_DATE_WITHOUT_EMR:
+    if (
+        context.patient.birth_date is None
+        and settings.HUB_REQUIRE_BIRTH_DATE_WITHOUT_EMR
+        and not user_is_device(user)
+    ):
         raise SessionRefused(
             "no EMR is configured to verify the patient: give the birth date as a second "
             "identifier (context.patient.birth_date)",
