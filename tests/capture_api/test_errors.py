@@ -274,6 +274,8 @@ def test_the_schema_documents_the_error_component_on_every_endpoint(
         ("/api/v1/captures", "get"): {"401", "429"},
         ("/api/v1/captures", "post"): {"400", "401", "403", "413", "415", "422", "429", "507"},
         ("/api/v1/captures/{id}", "get"): {"401", "404"},
+        ("/api/v1/sessions", "post"): {"400", "401", "415", "429"},
+        ("/api/v1/sessions/{id}", "get"): {"401", "404"},
         **{
             (f"/api/v1/patients/{kind}", "post"): LOOK_UP_ERRORS
             for kind in ("search", "orders", "encounters")
