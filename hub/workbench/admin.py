@@ -38,6 +38,7 @@ class CaptureAdmin(admin.ModelAdmin):
     list_display = [
         "thumbnail",
         "patient",
+        "identity",
         "specialty",
         "body_site",
         "status_and_reason",
@@ -50,6 +51,7 @@ class CaptureAdmin(admin.ModelAdmin):
         capture_list.AttentionFilter,
         capture_list.SpecialtyFilter,
         capture_list.SourceFilter,
+        capture_list.IdentityFilter,
         "mime_type",
         "created_at",
     ]
@@ -66,6 +68,10 @@ class CaptureAdmin(admin.ModelAdmin):
     @admin.display(description="patient (MRN)")
     def patient(self, capture: Capture) -> str:
         return capture_list.patient_label(capture)
+
+    @admin.display(description="identity", ordering="identity_unverified")
+    def identity(self, capture: Capture) -> str:
+        return capture_list.identity_label(capture)
 
     @admin.display(description="specialty")
     def specialty(self, capture: Capture) -> str:
