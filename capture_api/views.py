@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -57,7 +57,13 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
         return response
 
     @extend_schema(
-        request={"multipart/form-data": CaptureUploadSerializer},
+        request={
+            "multipart/form-data": OpenApiRequest(
+                CaptureUploadSerializer,
+                # The context part is JSON: Swagger UI then sends the object as JSON text.
+                encoding={"context": {"contentType": "application/json"}},
+            )
+        },
         responses={201: CaptureSerializer},
         parameters=[
             OpenApiParameter(
