@@ -61,6 +61,9 @@ class CaptureAdmin(admin.ModelAdmin):
     actions = ["retry_delivery", "match_again"]
     readonly_fields = [f.name for f in Capture._meta.fields]
 
+    class Media:
+        css = {"all": ["workbench/a11y.css"]}
+
     @admin.display(description="")
     def thumbnail(self, capture: Capture) -> str:
         return capture_list.thumbnail_tag(capture)
