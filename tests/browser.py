@@ -26,7 +26,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session", name="chromium")
+# Per package, not per session: Playwright's sync API allows one instance at a time in
+# a thread, so each package's browser stops before the next package's starts.
+@pytest.fixture(scope="package", name="chromium")
 def chromium_fixture() -> Iterator[object]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
