@@ -39,6 +39,22 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = BoundedLimitOffsetPagination
     error_statuses = {"GET": (401, 429), "POST": (400, 401, 403, 413, 415, 422, 429, 507)}
+    error_codes = {
+        "POST": (
+            "context_invalid",
+            "session_invalid",
+            "birth_date_required",
+            "file_invalid",
+            "invalid_request",
+            "not_authenticated",
+            "permission_denied",
+            "file_too_large",
+            "file_type_unsupported",
+            "idempotency_key_reused",
+            "throttled",
+            "insufficient_storage",
+        )
+    }
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "captures"
 

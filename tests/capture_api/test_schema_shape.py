@@ -107,3 +107,23 @@ def test_the_tus_endpoint_is_documented_with_its_headers(schema: dict) -> None:
     )
     # The collection without its slash is the same operation, listed once.
     assert "/api/v1/uploads" not in schema["paths"]
+
+
+def test_the_uploads_error_answers_carry_an_example_of_each_code(schema: dict) -> None:
+    responses = schema["paths"]["/api/v1/captures"]["post"]["responses"]
+    examples = {
+        status: {
+            e["value"]["error"]["code"]: e["value"]
+            for e in answer["content"]["application/json"]["examples"].values()
+        }
+        for status, answer in responses.items()
+        if int(status) >= 400
+    }
+
+    assert {"context_invalid", "session_invalid", "birth_date_required"} <= set(examples["400"])
+    assert examples["400"]["session_invalid"]["error"]["field"] == "context.session"
+    assert all(examples[status] for status in examples), examples  # none without an example
+    for status, by_code in examples.items():
+        for body in by_code.values():
+            assert set(body["error"]) == {"code", "message", "field", "retryable"}
+            assert body["error"]["retryable"] is (status in ("429", "507")), body
