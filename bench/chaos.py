@@ -46,7 +46,9 @@ from tests.peers.ports import free_port  # noqa: E402
 from tests.peers.redis import RedisPeer  # noqa: E402
 from tests.peers.tcp_proxy import TcpProxy  # noqa: E402
 
-CONTEXT = '{{"patient": {{"id": "CHAOS-{n:04d}"}}, "specialty": "wound"}}'
+CONTEXT = (
+    '{{"patient": {{"id": "CHAOS-{n:04d}", "birth_date": "1950-01-31"}}, "specialty": "wound"}}'
+)
 
 
 def kill_tree(child: Child) -> None:

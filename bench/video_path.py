@@ -46,7 +46,13 @@ from wrap_video import GIB, OUT, looped_video, source_video
 from mobile_client.agent.hub_client import HubClient  # on the path through hub_stack
 
 CONTEXT = {
-    "patient": {"id": "MRN-0042", "issuer": "HOSP", "name": "DOE^JANE", "sex": "F"},
+    "patient": {
+        "id": "MRN-0042",
+        "issuer": "HOSP",
+        "name": "DOE^JANE",
+        "birth_date": "1950-01-31",
+        "sex": "F",
+    },
     "specialty": "wound",
     "captured_at": "2026-11-28T10:15:00+01:00",
     "description": "Dressing change",

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 
 from hub.audit.models import Outcome
 from hub.audit.services import audit_record
+from hub.captures.models import Capture
 
 
 def request_address(request: HttpRequest | Request) -> str | None:
@@ -36,3 +37,12 @@ def audit_request(
         outcome=outcome,
         note=note,
     )
+
+
+UNVERIFIED_NOTE = "identity not verified against an EMR"
+
+
+def capture_create_note(capture: Capture, note: str = "") -> str:
+    """The `capture.create` event's note: how it came, and whether its identity is unverified."""
+    flag = UNVERIFIED_NOTE if capture.identity_unverified else ""
+    return "; ".join(part for part in (note, flag) if part)

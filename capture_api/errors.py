@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -131,7 +131,7 @@ def problem_of_refusal(refused: CaptureRefused) -> ApiProblem:
     return ApiProblem(
         refused.reason,
         status=refused.status,
-        code=refusal_code(status=refused.status, field=refused.field),
+        code=refused.code or refusal_code(status=refused.status, field=refused.field),
         field=refused.field,
     )
 
@@ -233,10 +233,16 @@ ERROR_DESCRIPTIONS = {
     401: "no valid token: send `Authorization: Token ...`",
     403: "the signed-in user may not do this",
     404: "nothing of this kind, visible to this user, has this id",
+    409: "tus: Upload-Offset is not the hub's (ask HEAD), or the upload is complete",
+    410: "tus: the upload is gone (refused at its last byte, or its bytes were lost)",
+    411: "tus: send Content-Length; chunked bodies are not taken",
+    412: "tus: Tus-Resumable is not 1.0.0 (the answer carries Tus-Version)",
     413: "the file is larger than this hub takes",
     415: "the file (or the request body) is of a type the hub does not take",
     422: "the Idempotency-Key was used before for other content",
+    423: "tus: another request is writing to this upload; retry",
     429: "too many requests; wait Retry-After seconds",
+    460: "tus: the chunk does not match Upload-Checksum; send it again",
     501: "the hub has no EMR configured (code `emr_not_configured`): ask the user",
     502: "the EMR refused the look-up (code `emr_refused`)",
     503: "the EMR does not answer (code `emr_unavailable`); retry after Retry-After seconds",
@@ -244,13 +250,68 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# Examples of the codes a view names in `error_codes`: (status, message, field).
+ERROR_EXAMPLES: dict[str, tuple[int, str, str | None]] = {
+    "context_invalid": (400, "context.patient.id is required", "context"),
+    "session_invalid": (
+        400,
+        "session 5b1d0c1e-8a5e-4d8e-9d9a-2f0c4e1b7a33 is for another patient; "
+        "open a new session for this one",
+        "context.session",
+    ),
+    "birth_date_required": (
+        400,
+        "no EMR is configured to verify the patient: give the birth date as a second "
+        "identifier (context.patient.birth_date)",
+        "context.patient.birth_date",
+    ),
+    "file_invalid": (400, "the file is empty", "file"),
+    "invalid_request": (400, "This field is required.", "file"),
+    "not_authenticated": (401, "Authentication credentials were not provided.", "Authorization"),
+    "permission_denied": (
+        403,
+        "You do not have permission to perform this action.",
+        "Authorization",
+    ),
+    "file_too_large": (
+        413,
+        "the file is 9000000 bytes; this hub takes at most 8000000",
+        "file",
+    ),
+    "file_type_unsupported": (415, "not a photo, video or document the hub takes", "file"),
+    "idempotency_key_reused": (
+        422,
+        "this Idempotency-Key was already used for a different file; use a new key for a "
+        "new capture",
+        "file",
+    ),
+    "throttled": (429, "Request was throttled. Expected available in 12 seconds.", None),
+    "insufficient_storage": (507, "the hub is short of disk space; try again later", None),
+}
+
+
 class ErrorSchema(AutoSchema):
-    """drf-spectacular's schema, plus the view's error statuses, each an `Error` response."""
+    """drf-spectacular's schema, plus the view's error statuses, each an `Error` response,
+    with an example of each code the view names in `error_codes`."""
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        codes = getattr(self.view, "error_codes", {}).get(self.method, ())
         for status in getattr(self.view, "error_statuses", {}).get(self.method, ()):
-            described = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status])
+            examples = [
+                OpenApiExample(
+                    code,
+                    value=error_body(status=status, code=code, message=message, field=field),
+                    status_codes=[str(status)],
+                    response_only=True,
+                )
+                for code in codes
+                for example_status, message, field in [ERROR_EXAMPLES[code]]
+                if example_status == status
+            ]
+            described = OpenApiResponse(
+                ErrorSerializer, description=ERROR_DESCRIPTIONS[status], examples=examples
+            )
             responses.setdefault(str(status), self._get_response_for_code(described, str(status)))
         return responses
 

@@ -11,11 +11,12 @@ from rest_framework.reverse import reverse
 
 from capture_api.context_input import context_decode, context_text_check
 from capture_api.errors import ApiProblem
+from hub.captures.context_schema import context_json_schema
 from hub.captures.models import Capture, DicomInstance
 from hub.delivery.models import Delivery
 
 
-@extend_schema_field(OpenApiTypes.OBJECT)
+@extend_schema_field(context_json_schema())
 class ContextField(serializers.Field):
     """The capture context: a JSON object, sent as a form field or a JSON part."""
 
@@ -34,8 +35,13 @@ class ContextField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadFileField(serializers.FileField):
+    """A file part of a multipart body: binary in the schema, so Try-it-out sends a file."""
+
+
 class CaptureUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(
+    file = UploadFileField(
         allow_empty_file=True, help_text="the photo, video or document, as captured"
     )
     context = ContextField(
@@ -65,6 +71,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 class CaptureSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    context = serializers.SerializerMethodField()
     original = serializers.SerializerMethodField()
     dicom = serializers.SerializerMethodField()
     deliveries = DeliverySerializer(many=True, read_only=True)
@@ -82,6 +89,7 @@ class CaptureSerializer(serializers.ModelSerializer):
             "updated_at",
             "original",
             "context",
+            "identity_unverified",
             "media_info",
             "dicom",
             "deliveries",
@@ -92,6 +100,13 @@ class CaptureSerializer(serializers.ModelSerializer):
         return reverse(
             "capture-detail", kwargs={"pk": capture.pk}, request=self.context.get("request")
         )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_context(self, capture: Capture) -> dict[str, Any]:
+        """The capture's context as the hub holds it, with the session the client named."""
+        if capture.session_id is None:
+            return capture.context
+        return {**capture.context, "session": str(capture.session_id)}
 
     def get_original(self, capture: Capture) -> dict[str, Any]:
         return {

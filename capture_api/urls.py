@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from capture_api import audit_views, auth, lookups, views, wounds
+from capture_api import audit_views, auth, lookups, sessions, views, wounds
 
 urlpatterns = [
     path("api/v1/auth/token", auth.TokenObtain.as_view(), name="auth-token"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/captures", views.CaptureListCreate.as_view(), name="capture-list"),
     # Any string: a malformed id is a 404 in the error envelope, not Django's HTML page.
     path("api/v1/captures/<str:pk>", views.CaptureDetail.as_view(), name="capture-detail"),
+    path("api/v1/sessions", sessions.SessionCreate.as_view(), name="session-list"),
+    path("api/v1/sessions/<str:pk>", sessions.SessionDetail.as_view(), name="session-detail"),
     path("api/v1/", include("capture_api.tus.urls")),
     path("dicom-web/", include("capture_api.dicomweb.urls")),
     # The identifier travels in the POST body, never in a URL an access log keeps.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from capture_api.auditing import audit_request
+from capture_api.auditing import audit_request, capture_create_note
 from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ApiProblem, ErrorEnvelope
 from capture_api.pagination import BoundedLimitOffsetPagination
@@ -41,6 +41,22 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = BoundedLimitOffsetPagination
     error_statuses = {"GET": (401, 429), "POST": (400, 401, 403, 413, 415, 422, 429, 507)}
+    error_codes = {
+        "POST": (
+            "context_invalid",
+            "session_invalid",
+            "birth_date_required",
+            "file_invalid",
+            "invalid_request",
+            "not_authenticated",
+            "permission_denied",
+            "file_too_large",
+            "file_type_unsupported",
+            "idempotency_key_reused",
+            "throttled",
+            "insufficient_storage",
+        )
+    }
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "captures"
 
@@ -59,7 +75,13 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
         return response
 
     @extend_schema(
-        request={"multipart/form-data": CaptureUploadSerializer},
+        request={
+            "multipart/form-data": OpenApiRequest(
+                CaptureUploadSerializer,
+                # The context part is JSON: Swagger UI then sends the object as JSON text.
+                encoding={"context": {"contentType": "application/json"}},
+            )
+        },
         responses={201: CaptureSerializer},
         parameters=[
             OpenApiParameter(
@@ -93,7 +115,9 @@ class CaptureListCreate(ErrorEnvelope, generics.ListAPIView):
             request,
             "capture.create",
             capture_id=received.capture.id,
-            note="" if received.created else "replayed for its Idempotency-Key",
+            note=capture_create_note(
+                received.capture, "" if received.created else "replayed for its Idempotency-Key"
+            ),
         )
         body = CaptureSerializer(received.capture, context={"request": request}).data
         headers = {"Location": body["url"]}

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,6 +112,20 @@ def supervise(children: list[Child], stopping: threading.Event) -> None:
             child.stop()
 
 
+def tls_arguments(environ: Mapping[str, str]) -> list[str]:
+    """gunicorn's TLS options from HUB_TLS_CERT and HUB_TLS_KEY (PEM files): both or
+    neither, so that a half-configured hub fails at start rather than serving HTTP."""
+    cert, key = environ.get("HUB_TLS_CERT", ""), environ.get("HUB_TLS_KEY", "")
+    if not cert and not key:
+        return []
+    if not (cert and key):
+        raise SystemExit("HUB_TLS_CERT and HUB_TLS_KEY go together: set both or neither")
+    for name, path in (("HUB_TLS_CERT", cert), ("HUB_TLS_KEY", key)):
+        if not Path(path).is_file():
+            raise SystemExit(f"{name}={path} is not a file")
+    return ["--certfile", cert, "--keyfile", key]
+
+
 def hub_children(python: str, data_dir: Path) -> list[Child]:
     host = os.environ.get("HUB_HOST", "127.0.0.1")
     port = os.environ.get("HUB_PORT", "8000")
@@ -142,6 +157,7 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
                 # is shared by every gunicorn of the user, and one's exit removes it.
                 "--control-socket",
                 str(data_dir / "gunicorn.ctl"),
+                *tls_arguments(os.environ),
             ],
         ),
         Child(
@@ -169,6 +185,8 @@ def main() -> int:
     # Patients' images: the data directory and everything in it for the hub's user
     # only (as hub.settings sets for its own processes; the check hub.E001 insists).
     os.umask(0o077)
+    # A half-configured TLS fails here, before anything is started.
+    scheme = "https" if tls_arguments(os.environ) else "http"
     # Recorded, so that manage.py in any later shell finds this directory and its key.
     data_dir = local_environment(record=True)
     python = sys.executable
@@ -185,7 +203,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     host, port = os.environ.get("HUB_HOST", "127.0.0.1"), os.environ.get("HUB_PORT", "8000")
     print(
-        f"capture hub on http://{host}:{port}/api/docs/ (data in {data_dir}); "
+        f"capture hub on {scheme}://{host}:{port}/api/docs/ (data in {data_dir}); "
         f"make a user with: {python} manage.py hubuser NAME --role capturer",
         flush=True,
     )

@@ -165,6 +165,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "capture_api.tus.schema.tus_head_and_options",
+    ],
 }
 
 # Celery: a broker that needs no server unless CELERY_BROKER_URL names one.
@@ -283,6 +287,9 @@ HUB_DELIVERY_RETRY_MAX_SECONDS = env_float("HUB_DELIVERY_RETRY_MAX_SECONDS", 360
 # to patients and orders. With neither, the context's demographics are used
 # as given.
 HUB_FHIR_URL = env_url("HUB_FHIR_URL")
+# Without an EMR, a capture's patient needs a birth date besides its id
+# (docs/capture-context.md, "Identity not verified against an EMR").
+HUB_REQUIRE_BIRTH_DATE_WITHOUT_EMR = env_bool("HUB_REQUIRE_BIRTH_DATE_WITHOUT_EMR", True)
 HUB_FHIR_MRN_SYSTEM = env_optional("HUB_FHIR_MRN_SYSTEM")
 HUB_FHIR_TOKEN = env_optional("HUB_FHIR_TOKEN")
 HUB_FHIR_USERNAME = env_optional("HUB_FHIR_USERNAME")

@@ -76,6 +76,8 @@ def _choose() -> None:
     data_dir = tempfile.mkdtemp(prefix="hub-test-")
     os.environ.setdefault("HUB_DATA_DIR", data_dir)
     os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + uuid.uuid4().hex)
+    # Most tests send an MRN alone without an EMR; the rule's own tests turn it on.
+    os.environ.setdefault("HUB_REQUIRE_BIRTH_DATE_WITHOUT_EMR", "false")
     # A queue prefix of its own keeps parallel runs on one broker apart.
     os.environ.setdefault("HUB_QUEUE_PREFIX", f"test-{uuid.uuid4().hex[:8]}")
     required = _in_ci() and not embedded

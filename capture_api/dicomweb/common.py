@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.request import Request
 
-from capture_api.auditing import audit_request
+from capture_api.auditing import audit_request, capture_create_note
 from capture_api.dicomweb.multipart import Part
 from hub.captures.models import Capture
 from hub.captures.receive import CaptureRefused, Upload
@@ -90,5 +90,10 @@ def part_submit(
             sop_instance_uid=sop_instance_uid,
         ) from None
     if received.created:
-        audit_request(request, "capture.create", capture_id=received.capture.id, note="by STOW-RS")
+        audit_request(
+            request,
+            "capture.create",
+            capture_id=received.capture.id,
+            note=capture_create_note(received.capture, "by STOW-RS"),
+        )
     return received.capture

@@ -212,7 +212,7 @@ def _finish(
         partial_remove(upload.id)
         raise TusRefusal(
             refused.reason,
-            code=refusal_code(status=refused.status, field=refused.field),
+            code=refused.code or refusal_code(status=refused.status, field=refused.field),
             status=refused.status,
             field=refused.field,
         ) from None

@@ -61,9 +61,11 @@ def upload_create(
     context_data = context_decode(pairs["context"])
     try:
         # The rules capture_receive applies, checked before the client sends a byte.
-        capture_context_check(context_data=context_data)
+        capture_context_check(user=owner, context_data=context_data)
     except CaptureRefused as refused:
-        raise TusRefusal(refused.reason, code="context_invalid", field="context") from None
+        raise TusRefusal(
+            refused.reason, code=refused.code or "context_invalid", field=refused.field
+        ) from None
     if length == 0:
         raise TusRefusal("the file is empty", code="file_invalid", field="file")
     if length > max_bytes:

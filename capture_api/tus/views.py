@@ -15,11 +15,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from capture_api.auditing import audit_request
+from capture_api.auditing import audit_request, capture_create_note
 from capture_api.disk_guard import disk_room_require
 from capture_api.errors import ErrorEnvelope
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus import protocol
+from capture_api.tus import schema as tus_schema
 from capture_api.tus.append import upload_append
 from capture_api.tus.protocol import TusRefusal
 from capture_api.tus.service import upload_create, upload_for, upload_terminate
@@ -35,7 +36,6 @@ class TokenOrDiscovery(IsAuthenticated):
         return request.method == "OPTIONS" or super().has_permission(request, view)
 
 
-@extend_schema(exclude=True)  # tus is its own protocol; OpenAPI cannot describe it usefully
 class TusView(ErrorEnvelope, APIView):
     permission_classes = [TokenOrDiscovery]
 
@@ -69,6 +69,9 @@ class TusView(ErrorEnvelope, APIView):
 
 
 class UploadCreate(TusView):
+    error_statuses = {"POST": (400, 401, 409, 411, 412, 413, 415, 423, 460, 507)}
+
+    @tus_schema.creation
     def post(self, request: Request) -> HttpResponse:
         """Creation (+ creation-with-upload): 201 with the upload's absolute Location."""
         protocol.require_version(request.headers.get("Tus-Resumable"))
@@ -100,7 +103,17 @@ class UploadCreate(TusView):
         return response
 
 
+@extend_schema(exclude=True)  # the collection without its slash: the same operation
+class UploadCreateUnslashed(UploadCreate):
+    pass
+
+
 class UploadResource(TusView):
+    error_statuses = {
+        "PATCH": (400, 401, 404, 409, 410, 411, 412, 413, 415, 423, 460, 507),
+        "DELETE": (401, 404, 409, 412),
+    }
+
     def head(self, request: Request, upload_id: str) -> HttpResponse:
         """Requests.HEAD: the offset to resume from; never cached."""
         protocol.require_version(request.headers.get("Tus-Resumable"))
@@ -115,6 +128,7 @@ class UploadResource(TusView):
         response["Cache-Control"] = "no-store"
         return response
 
+    @tus_schema.append
     def patch(self, request: Request, upload_id: str) -> HttpResponse:
         """Requests.PATCH: 204 with the new Upload-Offset once the bytes are on disk."""
         protocol.require_version(request.headers.get("Tus-Resumable"))
@@ -122,6 +136,7 @@ class UploadResource(TusView):
         offset = protocol.parse_size(request.headers.get("Upload-Offset"), header="Upload-Offset")
         return _upload_response(_append(request, upload_id, offset=offset), status=204)
 
+    @tus_schema.termination
     def delete(self, request: Request, upload_id: str) -> HttpResponse:
         """Termination: 204, and the upload and its bytes are gone."""
         protocol.require_version(request.headers.get("Tus-Resumable"))
@@ -141,7 +156,12 @@ def _append(request: Request, upload_id: str, *, offset: int) -> ResumableUpload
         max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
     )
     if upload.status == UploadStatus.COMPLETE and upload.capture_id:
-        audit_request(request, "capture.create", capture_id=upload.capture_id, note="tus")
+        audit_request(
+            request,
+            "capture.create",
+            capture_id=upload.capture_id,
+            note=capture_create_note(upload.capture, "tus"),
+        )
     return upload
 
 

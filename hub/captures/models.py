@@ -24,6 +24,49 @@ class CaptureStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class CaptureSession(models.Model):
+    """What one user takes for one patient at one sitting (docs/api-sessions.md).
+
+    `patient` is the context's patient form (`{"id", "issuer", ...}`): given
+    when the session was opened, or taken from its first capture; NULL until
+    then. Captures of the session without an order or encounter share one study.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="capture_sessions"
+    )
+    patient = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session {self.id}"
+
+
+class SessionSeries(models.Model):
+    """The series of one body site in one session's study: its UID and number, kept
+    so that every capture of that site joins it (PS3.3 C.7.3.1)."""
+
+    session = models.ForeignKey(CaptureSession, on_delete=models.CASCADE, related_name="series")
+    study_instance_uid = models.CharField(max_length=64)
+    site = models.CharField(max_length=64, help_text="body-site code and laterality; '' for none")
+    series_instance_uid = models.CharField(max_length=64)
+    series_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "study_instance_uid", "site"], name="session_series_per_site"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.site or '-'} -> {self.series_instance_uid}"
+
+
 class Capture(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(
@@ -36,6 +79,23 @@ class Capture(models.Model):
     # NULL, not "", for "no key": the unique constraint below skips NULLs.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     context = models.JSONField(help_text="the capture context, as validated")
+    # Written once at receipt and never again: a correction changes `context`,
+    # never what the client sent.
+    received_context = models.JSONField(
+        null=True, blank=True, editable=False, help_text="the context as the client sent it"
+    )
+    session = models.ForeignKey(
+        CaptureSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="captures",
+    )
+    identity_unverified = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="identity not verified against an EMR: none was configured at receipt",
+    )
 
     original_name = models.CharField(max_length=255, blank=True)
     original_path = models.CharField(max_length=1024, help_text="below HUB_DATA_DIR")

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from encapsulate import (
+    CaptureContext,
     ContextError,
     InstanceIdentity,
     MediaError,
@@ -18,7 +19,8 @@ from encapsulate import (
     identify,
     parse_context,
 )
-from hub.captures.models import Capture
+from hub.captures.models import Capture, CaptureSession
+from hub.captures.sessions import SessionRefused, identity_unverified, session_join
 from hub.captures.storage import adopt_original, data_path, store_original
 
 
@@ -27,14 +29,18 @@ class CaptureRefused(Exception):
 
     `field` names the request part at fault (`file` or `context`) and `status`
     the HTTP status that fits (400 malformed, 413 too large, 415 not a media
-    type the hub takes, 422 idempotency key reused for other content).
+    type the hub takes, 422 idempotency key reused for other content); `code`,
+    when given, is the API's code for it (a session's refusal, a missing birth date).
     """
 
-    def __init__(self, reason: str, *, field: str, status: int = 400) -> None:
+    def __init__(
+        self, reason: str, *, field: str, status: int = 400, code: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.field = field
         self.status = status
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,48 @@ class Received:
     created: bool
 
 
-def capture_context_check(*, context_data: object) -> None:
-    """Raises CaptureRefused(field="context") where capture_receive would."""
+@dataclass(frozen=True)
+class Admitted:
+    """A context the hub takes: parsed, with its session and whether its identity is unverified."""
+
+    context: CaptureContext
+    session: CaptureSession | None
+    identity_unverified: bool
+
+
+def capture_context_check(*, user: AbstractBaseUser, context_data: object) -> None:
+    """Raises CaptureRefused where capture_receive would refuse the context."""
+    _admit(user=user, context_data=context_data)
+
+
+def _admit(*, user: AbstractBaseUser, context_data: object) -> Admitted:
+    """`session` is the API's key, not the DICOM library's: taken out before parsing."""
+    session_id = None
+    if isinstance(context_data, dict) and "session" in context_data:
+        context_data = dict(context_data)
+        session_id = context_data.pop("session")
     try:
-        parse_context(context_data)
+        context = parse_context(context_data)
     except ContextError as error:
         raise CaptureRefused(error.reason, field="context") from None
+    try:
+        unverified = identity_unverified(context, user=user)
+        session = (
+            None
+            if session_id is None
+            else session_join(user=user, session_id=session_id, context=context)
+        )
+    except SessionRefused as refused:
+        raise CaptureRefused(refused.reason, field=refused.field, code=refused.code) from None
+    return Admitted(context=context, session=session, identity_unverified=unverified)
+
+
+def received_context(context: CaptureContext, session: CaptureSession | None) -> dict:
+    """The context as the client sent it (normalised), with its session: kept forever."""
+    sent = context_to_json(context)
+    if session is not None:
+        sent["session"] = str(session.id)
+    return sent
 
 
 def capture_receive(
@@ -93,10 +135,8 @@ def capture_receive(
         if earlier is not None:
             return _replay(earlier, upload.sha256 or _sha256(upload.chunks))
 
-    try:
-        context = parse_context(context_data)
-    except ContextError as error:
-        raise CaptureRefused(error.reason, field="context") from None
+    admitted = _admit(user=user, context_data=context_data)
+    context = admitted.context
     if upload.size == 0:
         raise CaptureRefused("the file is empty", field="file")
     if upload.size > max_bytes:
@@ -125,6 +165,9 @@ def capture_receive(
                 created_by=user,
                 idempotency_key=idempotency_key or None,
                 context=context_to_json(context),
+                received_context=received_context(context, admitted.session),
+                session=admitted.session,
+                identity_unverified=admitted.identity_unverified,
                 original_name=PurePath(upload.name).name[:255],
                 original_path=stored.relative_path,
                 original_sha256=stored.sha256,

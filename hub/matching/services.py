@@ -17,7 +17,7 @@ from django.utils import timezone
 from encapsulate import CaptureContext, StudyFacts, context_to_json, parse_context
 from hub.audit.services import audit_record
 from hub.captures.leases import capture_claim
-from hub.captures.models import Capture, CaptureStatus
+from hub.captures.models import Capture, CaptureStatus, SessionSeries
 from hub.captures.states import capture_move, capture_update
 from hub.dimse.worklist import (
     WorklistError,
@@ -40,15 +40,60 @@ class MatchResult:
     retry_in: float | None = None  # the EMR could not be asked: try again then
 
 
-def study_key(context: CaptureContext) -> str | None:
-    """One study per order; one per encounter and specialty (IHE EBIW); else none."""
+def study_key(context: CaptureContext, *, session: UUID | None = None) -> str | None:
+    """One study per order; one per encounter and specialty (IHE EBIW); else one per
+    capture session and patient (docs/capture-context.md); else none."""
     if context.order is not None:
         order = context.order
         return f"order:{order.issuer or ''}|{order.accession_number or order.service_request}"
     if context.encounter is not None:
         encounter = context.encounter
         return f"encounter:{encounter.issuer or ''}|{encounter.id}|{context.specialty.value}"
+    if session is not None and context.patient is not None:
+        # The patient is in the key: a capture corrected to another one leaves the study.
+        patient = context.patient
+        return f"session:{session}|{patient.issuer or ''}|{patient.id}"
     return None
+
+
+def session_site(context: CaptureContext) -> str:
+    """A session's series follow body sites: code and laterality, '' for none."""
+    site = context.body_site
+    return "" if site is None else f"{site.code}|{site.laterality or ''}"[:64]
+
+
+def in_session_study(context: CaptureContext, session: UUID | None) -> bool:
+    """Whether the capture's study is its session's: no order or encounter gives one."""
+    key = study_key(context, session=session)
+    return key is not None and key.startswith("session:")
+
+
+def session_series_join(
+    capture: Capture, context: CaptureContext, study_uid: str, study: StudyFacts
+) -> SessionSeries:
+    """The series of the capture's body site in its session's study: the first capture
+    of a site starts it with its own Series Instance UID and the number it was given."""
+    series, _ = SessionSeries.objects.get_or_create(
+        session_id=capture.session_id,
+        study_instance_uid=study_uid,
+        site=session_site(context),
+        defaults={
+            "series_instance_uid": capture.series_instance_uid,
+            "series_number": study.series_number or 1,
+        },
+    )
+    return series
+
+
+def session_series(
+    capture: Capture, context: CaptureContext, study_uid: str
+) -> SessionSeries | None:
+    """The series of the capture's body site in its session's study, if it has one yet."""
+    if capture.session_id is None:
+        return None
+    return SessionSeries.objects.filter(
+        session_id=capture.session_id, study_instance_uid=study_uid, site=session_site(context)
+    ).first()
 
 
 def study_start(moment: datetime, context: CaptureContext) -> datetime:
@@ -73,6 +118,7 @@ def assign_study(
     minted: str,
     started: datetime,
     series_number: int | None = None,
+    session: UUID | None = None,
 ) -> tuple[str, StudyFacts]:
     """The Study Instance UID this capture joins (the order's own UID wins), and the
     study's attributes: the first capture's time and description, the same for
@@ -83,7 +129,7 @@ def assign_study(
     """
     ordered_uid = context.order.study_instance_uid if context.order else None
     start = study_start(started, context)
-    key = study_key(context)
+    key = study_key(context, session=session)
     if key is None:
         return ordered_uid or minted, StudyFacts(start, context.description, series_number or 1)
     offset = start.utcoffset()
@@ -109,8 +155,8 @@ def assign_study(
     return assignment.study_instance_uid, study
 
 
-def _assigned_uid(context: CaptureContext) -> str | None:
-    key = study_key(context)
+def _assigned_uid(context: CaptureContext, session: UUID | None = None) -> str | None:
+    key = study_key(context, session=session)
     if key is None:
         return None
     return (
@@ -227,12 +273,25 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
         assert resolved is not None
         # A capture matched again into the study it was in keeps its series number.
         kept = sent.study.series_number if sent.study is not None else None
+        session = capture.session_id if in_session_study(resolved, capture.session_id) else None
+        assigned = _assigned_uid(resolved, session)
+        joined = session_series(capture, resolved, assigned) if session and assigned else None
+        if joined is not None:
+            kept = joined.series_number
+        elif capture.study_instance_uid != assigned:
+            kept = None
         study_uid, study = assign_study(
             resolved,
             minted=capture.study_instance_uid,
             started=captured_at(capture, sent),
-            series_number=kept if capture.study_instance_uid == _assigned_uid(resolved) else None,
+            series_number=kept,
+            session=session,
         )
+        series_uid = capture.series_instance_uid
+        if session is not None:
+            series = session_series_join(capture, resolved, study_uid, study)
+            series_uid = series.series_instance_uid
+            study = dataclasses.replace(study, series_number=series.series_number)
         resolved = dataclasses.replace(resolved, study=study)
         after = context_to_json(resolved)
         moved = capture_move(
@@ -242,6 +301,7 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
             reason="",
             context=after,
             study_instance_uid=study_uid,
+            series_instance_uid=series_uid,
             match_report=resolution.report(sent),
         )
         if moved:

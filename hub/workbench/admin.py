@@ -39,6 +39,7 @@ class CaptureAdmin(admin.ModelAdmin):
     list_display = [
         "thumbnail",
         "patient",
+        "identity",
         "specialty",
         "body_site",
         "status_and_reason",
@@ -51,6 +52,7 @@ class CaptureAdmin(admin.ModelAdmin):
         capture_list.AttentionFilter,
         capture_list.SpecialtyFilter,
         capture_list.SourceFilter,
+        capture_list.IdentityFilter,
         "mime_type",
         "created_at",
     ]
@@ -60,6 +62,9 @@ class CaptureAdmin(admin.ModelAdmin):
     actions = ["retry_delivery", "match_again"]
     readonly_fields = [f.name for f in Capture._meta.fields]
 
+    class Media:
+        css = {"all": ["workbench/a11y.css"]}
+
     @admin.display(description="")
     def thumbnail(self, capture: Capture) -> str:
         return capture_list.thumbnail_tag(capture)
@@ -67,6 +72,10 @@ class CaptureAdmin(admin.ModelAdmin):
     @admin.display(description="patient (MRN)")
     def patient(self, capture: Capture) -> str:
         return capture_list.patient_label(capture)
+
+    @admin.display(description="identity", ordering="identity_unverified")
+    def identity(self, capture: Capture) -> str:
+        return capture_list.identity_label(capture)
 
     @admin.display(description="specialty")
     def specialty(self, capture: Capture) -> str:

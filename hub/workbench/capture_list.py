@@ -106,6 +106,30 @@ class SourceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class IdentityFilter(admin.SimpleListFilter):
+    """Captures whose patient no EMR checked: the nurse's typing is all there is."""
+
+    title = "identity"
+    parameter_name = "identity"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("unverified", "not verified against an EMR"), ("verified", "verified or device")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Capture]) -> QuerySet[Capture]:
+        if self.value() == "unverified":
+            return queryset.filter(identity_unverified=True)
+        if self.value() == "verified":
+            return queryset.filter(identity_unverified=False)
+        return queryset
+
+
+UNVERIFIED_LABEL = "not verified against an EMR"
+
+
+def identity_label(capture: Capture) -> str:
+    return UNVERIFIED_LABEL if capture.identity_unverified else ""
+
+
 def patient_label(capture: Capture) -> str:
     patient = capture.context.get("patient") or {}
     if not patient:

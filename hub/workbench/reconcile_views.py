@@ -1,7 +1,9 @@
 """The operators' reconciliation page for one capture, inside the Django admin.
 
-Shows what the client sent, what the EMR holds and the candidates the match
-step found, with a thumbnail of the original; the forms call the services in
+Shows what the client sent (kept since receipt, whatever was corrected
+since), what the EMR holds, the candidates the match step found, the history
+of the capture's identity and its whole life as a timeline, with a thumbnail
+of the original; the forms call the services in
 `hub.matching.reconcile` and `hub.pipeline.operators`, which audit every action.
 """
 
@@ -28,6 +30,12 @@ from hub.pipeline.operators import (
     capture_reassign_and_match,
 )
 from hub.workbench.picker import PickForm, picked_context, picker_look_up
+from hub.workbench.timeline import (
+    IDENTITY_FIELDS,
+    capture_timeline,
+    client_sent,
+    identity_history,
+)
 
 THUMBNAIL_PIXELS = 480
 
@@ -114,6 +122,7 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
                     return _done(request, capture, "rejected")
         except ReconcileRefused as refused:
             messages.error(request, refused.reason)
+    events = list(capture.audit_events.select_related("actor").all())
     return TemplateResponse(
         request,
         "admin/captures/reconcile.html",
@@ -132,14 +141,16 @@ def reconcile(request: HttpRequest, capture_id: str) -> HttpResponse:
                 }
                 for c in (capture.match_report or {}).get("candidates", [])
             ],
-            "client": json.dumps((capture.match_report or {}).get("client"), indent=2),
+            "client": json.dumps(client_sent(capture, events), indent=2),
+            "identity_fields": IDENTITY_FIELDS,
+            "identity_history": identity_history(capture, events),
+            "timeline": capture_timeline(capture, events),
             "context_form": context_form,
             "picker": _picker(request, capture),
             "current_patient": capture.context.get("patient") or {},
             "reject_form": reject_form,
             "unmatched": capture.status == CaptureStatus.UNMATCHED,
             "correctable": capture.status in (CaptureStatus.ARCHIVED, CaptureStatus.FAILED),
-            "audit": capture.audit_events.select_related("actor").all(),
         },
     )
 

@@ -24,6 +24,7 @@ from hub.accounts.roles import Role
 from hub.accounts.tokens import token_issue
 from hub.captures.models import Capture
 from hub.captures.receive import Upload, capture_receive
+from hub.captures.sessions import session_open
 from hub.wounds.services import capture_wound
 from tests.capture_api.tus_helpers import OCTETS, TUS, metadata_header
 from tests.conftest import api_client_for
@@ -64,6 +65,8 @@ MATRIX: list[Cell] = [
     *cells("api/v1/captures", "get", SIGNED_IN),
     *cells("api/v1/captures", "post", SIGNED_IN),
     *cells("api/v1/captures/<str:pk>", "get", {"operator", "admin"}, own=SIGNED_IN),
+    *cells("api/v1/sessions", "post", SIGNED_IN),
+    *cells("api/v1/sessions/<str:pk>", "get", {"operator", "admin"}, own=SIGNED_IN),
     *cells("api/v1/patients/search", "post", PEOPLE),
     *cells("api/v1/patients/orders", "post", PEOPLE),
     *cells("api/v1/patients/encounters", "post", PEOPLE),
@@ -155,6 +158,8 @@ def object_of(cell: Cell, world: World, role: str, tmp_path: Path) -> str:
             max_bytes=10**9,
         ).capture
         return f"{capture_wound(capture=capture).id}/thumbnail"
+    if cell.route.startswith("api/v1/sessions/"):
+        return str(session_open(user=owner).id)
     if cell.route.startswith("api/v1/uploads/<"):
         return upload_create(owner=owner, length=10, metadata=metadata_header(), max_bytes=10**9).id
     if cell.route.startswith("api/v1/auth/tokens/"):
@@ -198,7 +203,7 @@ def test_access_is_exactly_what_the_matrix_grants(
     granted = response.status_code not in refusals
     expected = role in cell.granted
     assert granted == expected, (response.status_code, getattr(response, "content", b"")[:300])
-    if cell.route.startswith("api/v1/captures/") and granted:
+    if cell.route.startswith(("api/v1/captures/", "api/v1/sessions/")) and granted:
         assert response.json()["id"] == object_id
     if not granted and role == "anonymous":
         assert response.status_code == 401

@@ -38,6 +38,9 @@ CHECKS = [
 ]
 STATUSES: Counter[str] = Counter()
 
+# tus chunks (application/offset+octet-stream) are bytes, as application/octet-stream is.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 pytestmark = pytest.mark.django_db

@@ -109,3 +109,21 @@ def test_the_front_page_counts_each_queue_and_links_to_it(tmp_path: Path, operat
             page = operator.get(url).content
             assert listed(page, expected), label
             assert len([c for c in Capture.objects.all() if listed(page, c)]) == count, label
+
+
+def test_captures_no_emr_verified_are_marked_in_the_list_and_filtered_on(
+    tmp_path: Path, operator: Client, settings
+) -> None:
+    settings.HUB_FHIR_URL = None
+    typed = capture_of(tmp_path, "MRN-0042", patient={"birth_date": "1950-01-31"})
+    settings.HUB_FHIR_URL = "http://127.0.0.1:9/fhir"  # receipt only asks whether one is set
+    checked = capture_of(tmp_path, "MRN-0077")
+    assert (typed.identity_unverified, checked.identity_unverified) == (True, False)
+
+    whole = operator.get(LIST).content.decode()
+    unverified = operator.get(LIST, {"identity": "unverified"}).content
+    verified = operator.get(LIST, {"identity": "verified"}).content
+
+    assert whole.count('<td class="field-identity">not verified against an EMR</td>') == 1
+    assert listed(unverified, typed) and not listed(unverified, checked)
+    assert listed(verified, checked) and not listed(verified, typed)
