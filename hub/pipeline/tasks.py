@@ -80,14 +80,15 @@ def step(capture_id: str) -> Iterator[None]:
 # io queue, so that the cpu queue's workers never wait on the network.
 #
 # A capture's first step also waits behind the later steps of the captures
-# already in flight (the priority of its route in CELERY_TASK_ROUTES), so
-# that in a burst each capture's latency is its own work, not the backlog's. Message priority is what
-# works on both brokers: kombu's Redis transport keeps a list per priority and
-# pops priority 0 first, and the embedded filesystem broker's transport names
-# its files so that they sort that way (`hub.pipeline.broker`). Two queues per
-# kind would not do it: a worker consuming several queues takes them in turn.
-# With the steps chained, what still crosses queues is the encapsulation after
-# a remote match, the measurement a sweep resumes, and the deliveries.
+# already in flight (the priority of its route in CELERY_TASK_ROUTES), so that
+# in a burst each capture's latency is its own work, not the backlog's.
+# Message priority is what works on both brokers: kombu's Redis transport
+# keeps a list per priority and pops priority 0 first, and the embedded
+# filesystem broker's transport names its files so that they sort that way
+# (`hub.pipeline.broker`). Two queues per kind would not do it: a worker
+# consuming several queues takes them in turn. With the steps chained, what
+# still crosses queues is the encapsulation after a remote match, the
+# measurement a sweep resumes, and the deliveries.
 
 
 def matching_is_local() -> bool:
@@ -224,6 +225,7 @@ STEP_TASKS = {
     "match": match_capture,
     "encapsulate": encapsulate_capture,
     "deliver": start_delivery,
+    "measure": measure_capture,  # a sweep's only (see `hub.pipeline.resume`)
 }
 
 
@@ -247,8 +249,8 @@ def busy_queues(broker_url: str | None = None) -> frozenset[str]:
 
 @shared_task
 def resume_stalled_captures() -> None:
-    stalled = stalled_work(busy_queues=busy_queues())
-    stalled_sent(stalled)
+    # Only what this sweep claimed: another beat's sweep sends the rest.
+    stalled = stalled_sent(stalled_work(busy_queues=busy_queues()))
     for step_name, capture_id in stalled.steps:
         log.warning("resuming capture %s at step %s", capture_id, step_name)
         send(STEP_TASKS[step_name], capture_id)

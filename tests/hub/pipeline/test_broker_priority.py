@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 from celery import current_app
 from kombu import Connection, Exchange, Queue
