@@ -1,5 +1,6 @@
 """The cpu and io queues apart, on the real stack: a photo is archived while a
-video's transcode holds a cpu worker, its delivery done by the io worker.
+video's transcode holds a cpu worker, its delivery done by the io worker; and
+with an EMR to ask, the match goes to the io worker between the cpu steps.
 
 Two workers of the test's own on a Redis of its own, as a site would run
 them: one on the cpu queue (two processes), one on the io queue with beat.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from hub.captures.models import Capture, CaptureStatus
 from hub.captures.receive import Upload, capture_receive
 from hub.pipeline.tasks import inspect_capture
 from tests.hub.factories import received_capture
+from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital
 from tests.integration.faults import (
     enqueue,
     process_tree,
@@ -33,6 +36,7 @@ from tests.integration.faults import (
 )
 from tests.integration.worker import CeleryWorker
 from tests.media_video import make_h264, phone_metadata, set_portrait_matrix
+from tests.peers.fhir import FhirEngine
 from tests.peers.orthanc import OrthancPeer
 from tests.peers.redis import RedisPeer
 
@@ -44,6 +48,7 @@ pytestmark = [
 
 __all__ = ["suite_worker_paused"]  # the fixture, imported for this module's tests
 
+CAPTURE_STEPS = ("inspect_capture", "match_capture", "encapsulate_capture", "deliver")
 VIDEO_CONTEXT = {
     "patient": {"id": "MRN-Q1", "name": "DOE^JANE"},
     "specialty": "burn",
@@ -147,6 +152,61 @@ def test_a_photo_is_archived_while_a_video_transcode_holds_a_cpu_worker(
         if ffmpeg is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(ffmpeg, signal.SIGCONT)
+        for worker in workers:
+            worker.stop()
+        redis.stop()
+
+
+def _taken(worker: CeleryWorker) -> dict[str, int]:
+    """The capture steps' messages the worker took, by task."""
+    log = worker.log_path.read_text(errors="replace")
+    taken = re.findall(r"Task hub\.pipeline\.tasks\.(\w+)\[[^\]]+\] received", log)
+    return {task: taken.count(task) for task in set(taken) if task in CAPTURE_STEPS}
+
+
+def test_with_an_emr_to_ask_the_match_runs_on_the_io_worker_between_the_cpu_steps(
+    orthanc: OrthancPeer, fhir_engine: FhirEngine, loaded: Hospital, tmp_path: Path
+) -> None:
+    redis = RedisPeer(tmp_path / "redis")
+    redis.start()
+    env = worker_env(
+        redis.url,
+        orthanc.dicomweb_url,
+        orthanc,
+        HUB_FHIR_URL=fhir_engine.base_url,
+        HUB_FHIR_MRN_SYSTEM=MRN_SYSTEM,
+    )
+    cpu = CeleryWorker(tmp_path / "cpu.log", env, queues=(settings.HUB_QUEUE_CPU,), beat=False)
+    io = CeleryWorker(tmp_path / "io.log", env, queues=(settings.HUB_QUEUE_IO,))
+    workers: list[CeleryWorker] = []
+    try:
+        for worker in (cpu, io):
+            worker.start()
+            workers.append(worker)
+        photo = received_capture(
+            tmp_path / "photo",
+            context={
+                "patient": {"id": loaded.mrns["jane"], "name": "DOE^JANE", "issuer": "HOSP"},
+                "specialty": "wound",
+            },
+        )
+        enqueue(redis.url, inspect_capture, str(photo.id))
+        wait_until(
+            lambda: Capture.objects.get(id=photo.id).status == CaptureStatus.ARCHIVED,
+            timeout=120,
+            what="the photo archived",
+            log=str(Capture.objects.values("status", "reason").get(id=photo.id)),
+        )
+
+        photo.refresh_from_db()
+        assert (
+            photo.context["patient"]["name"] == "Doe^Jane^Q"
+        )  # as the EMR has it  # matched against the EMR, not taken as sent
+        assert orthanc.find_instance(photo.sop_instance_uid)
+        # Each step's message went once, to the queue it belongs on.
+        assert _taken(cpu) == {"inspect_capture": 1, "encapsulate_capture": 1}
+        assert _taken(io) == {"match_capture": 1, "deliver": 1}
+    finally:
         for worker in workers:
             worker.stop()
         redis.stop()
