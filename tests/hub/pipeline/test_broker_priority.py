@@ -19,6 +19,7 @@ def _connection(folder: Path) -> Connection:
         transport_options={
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         },
     )
