@@ -1,6 +1,8 @@
 """The cpu and io queues apart, on the real stack: a photo is archived while a
 video's transcode holds a cpu worker, its delivery done by the io worker; and
-with an EMR to ask, the match goes to the io worker between the cpu steps.
+with an EMR to ask, the match goes to the io worker between the cpu steps;
+and a worker killed inside the steps chained in one task is resumed at the
+step the capture reached.
 
 Two workers of the test's own on a Redis of its own, as a site would run
 them: one on the cpu queue (two processes), one on the io queue with beat.
@@ -29,6 +31,8 @@ from tests.hub.factories import received_capture
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital
 from tests.integration.faults import (
     enqueue,
+    instances_in_study,
+    kill_worker,
     process_tree,
     suite_worker_paused,
     wait_until,
@@ -209,4 +213,46 @@ def test_with_an_emr_to_ask_the_match_runs_on_the_io_worker_between_the_cpu_step
     finally:
         for worker in workers:
             worker.stop()
+        redis.stop()
+
+
+def test_a_worker_killed_inside_the_chained_steps_is_resumed_at_the_step_it_reached(
+    orthanc: OrthancPeer, tmp_path: Path
+) -> None:
+    """Inspection and matching ran in the task that died during encapsulation:
+    the next worker starts at encapsulation, never at inspection again."""
+    redis = RedisPeer(tmp_path / "redis")
+    redis.start()
+    env = worker_env(redis.url, orthanc.dicomweb_url, orthanc)  # leases of 6 s
+    first = CeleryWorker(tmp_path / "first.log", env)
+    second = CeleryWorker(tmp_path / "second.log", env)
+    try:
+        first.start()
+        video = _received_video(tmp_path)
+        enqueue(redis.url, inspect_capture, str(video.id))
+        assert first.process is not None
+        wait_until(
+            lambda: _ffmpeg_below(first.process.pid) is not None,
+            timeout=120,
+            what="the video's transcode running",
+            log=first.log_tail(),
+        )
+        kill_worker(first)
+
+        video.refresh_from_db()
+        assert video.status == CaptureStatus.MATCHED
+        assert video.media_info  # the inspection the dead task did is kept
+
+        second.start()
+        wait_until(
+            lambda: Capture.objects.get(id=video.id).status == CaptureStatus.ARCHIVED,
+            timeout=300,
+            what="the video archived by the second worker",
+            log=second.log_tail(30),
+        )
+        assert _taken(second) == {"encapsulate_capture": 1, "deliver": 1}
+        assert instances_in_study(orthanc, video.study_instance_uid) == 1
+    finally:
+        first.stop()
+        second.stop()
         redis.stop()
