@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 import tempfile
 import threading
@@ -75,6 +76,23 @@ TERMINAL = ("archived", "failed", "rejected")
 DRAIN_TIMEOUT = 900.0
 # PostgreSQL publishes a backend's statistics within about a second.
 STATS_DELAY = 2.0
+# The worker's log line for each message it takes (Celery's INFO "received").
+TASK_RECEIVED = re.compile(rb"Task ([\w.]+)\[[^\]]+\] received")
+# Beat's periodic work, not a capture's.
+PERIODIC = ("resume_stalled_captures", "remove_orphan_originals")
+
+
+def tasks_received(log: Path, since: int) -> dict[str, int]:
+    """Messages the worker took after byte `since` of its log, by task (periodic ones left out)."""
+    with log.open("rb") as file:
+        file.seek(since)
+        text = file.read()
+    counts: dict[str, int] = {}
+    for name in TASK_RECEIVED.findall(text):
+        short = name.decode().rsplit(".", 1)[-1]
+        if short not in PERIODIC:
+            counts[short] = counts.get(short, 0) + 1
+    return counts
 
 
 class Poster:
@@ -142,6 +160,8 @@ def hub_burst(
     poster = Poster(hub)
     sessions_before, transactions_before = hub.database_counters()
     queries_before = hub.queries
+    worker_log = hub.logs / "celery.log"
+    log_before = worker_log.stat().st_size
     with profile:
         cpu_before, orthanc_before = hub.hub_cpu(), hub.orthanc_cpu()
         web_before = hub.web_cpu()
@@ -156,6 +176,7 @@ def hub_burst(
     ours = hub.queries - queries_before
     sessions_after, transactions_after = hub.database_counters()
     latencies, statuses, last = outcomes(hub, poster.began)
+    tasks = tasks_received(worker_log, log_before)
     archived_at = sorted(start + latency for latency in latencies)
     order = {
         "posted_s": posted,
@@ -169,6 +190,8 @@ def hub_burst(
         "worker_cpu": (cpu - web_cpu) / len(photos),
         "sessions": (sessions_after - sessions_before) / len(photos),
         "transactions": (transactions_after - transactions_before - ours) / len(photos),
+        "tasks": sum(tasks.values()) / len(photos),
+        "tasks_by_name": tasks,
     }
     phase = Phase(
         name=f"hub burst, {clients} clients",
@@ -329,10 +352,16 @@ def main() -> None:
             f"| {order['web_cpu']:.3f} / {order['worker_cpu']:.3f} |\n"
             f"| burst: PostgreSQL sessions per capture | {order['sessions']:.1f} |\n"
             f"| burst: PostgreSQL transactions per capture | {order['transactions']:.1f} |\n"
+            f"| burst: Celery tasks per capture (beat's periodic ones left out) "
+            f"| {order['tasks']:.1f} |\n"
+            f"| burst: median latency / p95 latency / burst duration "
+            f"| {_f(percentile(burst_phase.latencies, 0.5) / burst_phase.seconds)} / "
+            f"{_f(percentile(burst_phase.latencies, 0.95) / burst_phase.seconds)} |\n"
             f"| burst: median latency / burst duration (goal <= 0.33) "
             f"| {_f(percentile(burst_phase.latencies, 0.5) / burst_phase.seconds)} |"
         )
         print(f"\nburst statuses: {order['statuses']}")
+        print(f"burst tasks: {order['tasks_by_name']}")
         if steady:
             print(f"steady statuses: {steady_order['statuses']}")
         print(f"at the end: {load}")

@@ -184,6 +184,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # kombu's, naming its files so that message priorities count (see the module).
+    CELERY_BROKER_TRANSPORT = "hub.pipeline.broker:FilesystemTransport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -203,7 +205,8 @@ CELERY_TASK_DEFAULT_QUEUE = HUB_QUEUE_IO
 # CPU-heavy steps on their own queue; every other task (delivery, look-ups,
 # notices, the sweep) waits on network I/O and takes the default one.
 CELERY_TASK_ROUTES = {
-    "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU},
+    # A capture's first step waits behind later steps (hub/pipeline/tasks.py says why).
+    "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU, "priority": 9},
     "hub.pipeline.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
     "hub.pipeline.tasks.measure_capture": {"queue": HUB_QUEUE_CPU},
 }

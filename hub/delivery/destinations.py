@@ -178,7 +178,12 @@ def sender_for(destination: Destination) -> Sender:
             storage_commitment=destination.storage_commitment,
         )
     if destination.kind == DestinationKind.MHD:
-        return MhdSender(destination.url, token=secret, timeout_seconds=timeout)
+        return MhdSender(
+            destination.url,
+            token=secret,
+            timeout_seconds=timeout,
+            verify_tls=destination.verify_tls,
+        )
     if destination.kind == DestinationKind.FOLDER:
         return FolderSender(Path(destination.folder))
     raise DeliveryError(f"destination {destination.name} has an unknown kind", transient=False)

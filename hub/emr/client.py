@@ -56,7 +56,8 @@ class FhirClient:
     `backoff * 2**n` seconds (jittered, at most `max_backoff`, or the server's
     Retry-After when it is shorter than that). Searches ask for `page_size`
     entries a page (`_count`) and follow Bundle `next` links for at most
-    `max_pages` pages.
+    `max_pages` pages. `verify_tls` False accepts any server certificate (a
+    destination an operator marked so, e.g. one with a self-signed certificate).
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class FhirClient:
         max_backoff: float = 8.0,
         max_pages: int = 20,
         page_size: int = 100,
+        verify_tls: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -86,6 +88,7 @@ class FhirClient:
         self.page_size = page_size
         self._session = requests.Session()
         self._session.auth = auth
+        self._session.verify = verify_tls
         self._session.headers.update({"Accept": FHIR_JSON, "User-Agent": "capture-hub"})
 
     def close(self) -> None:

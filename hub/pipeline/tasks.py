@@ -1,14 +1,18 @@
-"""Every Celery task of the hub: each takes an id, calls one service, and
-enqueues what comes next once that service has committed.
+"""Every Celery task of the hub: each takes an id, calls its services, and
+enqueues what comes next once they have committed.
 
-inspect -> match -> encapsulate -> (measure, for a wound or burn photo) ->
-start_delivery -> deliver (one per destination) -> withdraw_replaced and
-notify_emr once archived. The resume sweep re-enqueues whatever a lost
+A capture's steps: inspect -> match -> encapsulate -> (measure, for a wound or
+burn photo) -> deliveries opened -> deliver (one per destination) -> the
+withdrawal of what it replaced and the EMR notice once archived. In tasks:
+`inspect_capture` (cpu) runs every step up to the deliveries opened when
+matching asks no other service, else up to inspection, then `match_capture`
+(io) and `encapsulate_capture` (cpu); `deliver` (io) runs the follow-ups of the
+delivery that archives the capture. The resume sweep re-enqueues whatever a lost
 message or a dead worker left behind, and sends retries when they are due: no
 task schedules a message for later (see `hub.pipeline.resume` for why).
 
 Each task runs inside `leases_renewed`, the heartbeat that keeps the leases
-its service claims alive for as long as it runs.
+its services claim alive for as long as it runs.
 """
 
 from __future__ import annotations
@@ -66,12 +70,65 @@ def step(capture_id: str) -> Iterator[None]:
             raise
 
 
+# A capture's steps that need no other service run back to back in one task:
+# inspect, match (when neither an EMR nor a worklist is configured: the
+# context is taken as sent), encapsulate, measure, and opening the deliveries.
+# Each step still claims its capture and moves it on by itself, so a crash
+# between two of them leaves the capture in the state it reached and the sweep
+# resumes it at the next step; the one heartbeat (`leases_renewed`) renews
+# whichever step's lease is held. A step that needs another service (a look-up
+# in the EMR or the worklist, a delivery, a notice) is a task of its own on the
+# io queue, so that the cpu queue's workers never wait on the network.
+#
+# A capture's first step also waits behind the later steps of the captures
+# already in flight (the priority of its route in CELERY_TASK_ROUTES), so that
+# in a burst each capture's latency is its own work, not the backlog's.
+# Message priority is what works on both brokers: kombu's Redis transport
+# keeps a list per priority and pops priority 0 first, and the embedded
+# filesystem broker's transport names its files so that they sort that way
+# (`hub.pipeline.broker`). Two queues per kind would not do it: a worker
+# consuming several queues takes them in turn. With the steps chained, what
+# still crosses queues is the encapsulation after a remote match, the
+# measurement a sweep resumes, and the deliveries.
+
+
+def matching_is_local() -> bool:
+    """True when matching asks no other service (no HUB_FHIR_URL, no HUB_MWL_HOST:
+    the same settings `fhir_client_from_settings` and `worklist_client_from_settings`
+    read), so that it may run on the cpu queue between inspection and encapsulation."""
+    return not getattr(settings, "HUB_FHIR_URL", "") and not getattr(settings, "HUB_MWL_HOST", "")
+
+
+def encapsulated_onwards(capture_id: str) -> list[int]:
+    """Encapsulation, the measurement where one is wanted, then the deliveries
+    opened (a few rows, no I/O, so that a capture is never seen `encapsulated`
+    without its deliveries, the reason it has none, or a measurement due):
+    the ids of the deliveries to send."""
+    if not capture_encapsulate(capture_id=capture_id):
+        return []
+    return measured_onwards(capture_id)
+
+
+def measured_onwards(capture_id: str) -> list[int]:
+    if measurement_due(capture_id) and not capture_measure(capture_id=capture_id):
+        return []
+    return capture_deliveries_start(capture_id=capture_id)
+
+
 @shared_task
 def inspect_capture(capture_id: str) -> None:
+    """A capture's first task (cpu): inspection, then every step after it that
+    needs no other service (see above)."""
+    delivery_ids: list[int] = []
     with step(capture_id):
-        moved = capture_inspect(capture_id=capture_id)
-    if moved:
-        send(match_capture, capture_id)
+        if not capture_inspect(capture_id=capture_id):
+            return
+        if not matching_is_local():
+            send(match_capture, capture_id)
+            return
+        if capture_match(capture_id=capture_id).moved:
+            delivery_ids = encapsulated_onwards(capture_id)
+    enqueue_deliveries(delivery_ids)
 
 
 @shared_task
@@ -86,27 +143,22 @@ def match_capture(capture_id: str) -> None:
 @shared_task
 def encapsulate_capture(capture_id: str) -> None:
     with step(capture_id):
-        moved = capture_encapsulate(capture_id=capture_id)
-    if moved:
-        # Opening the deliveries is a few rows, no I/O: done here rather than one
-        # message later, so that a capture is never seen `encapsulated` without
-        # either its deliveries, the reason it has none, or a measurement due.
-        start_delivery(capture_id)
+        delivery_ids = encapsulated_onwards(capture_id)
+    enqueue_deliveries(delivery_ids)
 
 
 @shared_task
 def measure_capture(capture_id: str) -> None:
     """A wound photo's measurement (cpu); recorded or refused, delivery follows."""
     with step(capture_id):
-        finished = capture_measure(capture_id=capture_id)
-    if finished:
-        start_delivery(capture_id)
+        delivery_ids = measured_onwards(capture_id)
+    enqueue_deliveries(delivery_ids)
 
 
 @shared_task
 def start_delivery(capture_id: str) -> None:
-    # Also the sweep's step for an `encapsulated` capture: one still to be
-    # measured is measured first.
+    """The sweep's step for an `encapsulated` capture (io): one still to be
+    measured goes back to the cpu queue first."""
     if measurement_due(capture_id):
         send(measure_capture, capture_id)
         return
@@ -117,13 +169,18 @@ def start_delivery(capture_id: str) -> None:
 
 @shared_task
 def deliver(delivery_id: int) -> None:
+    """One delivery (io); the one that archives the capture then runs its
+    follow-ups here too, each claiming its own durable state."""
     # A transient failure sets the delivery's next_attempt_at; the sweep sends it then.
     with leases_renewed():
         outcome = delivery_attempt(delivery_id=delivery_id)
-    if outcome.archived:
-        capture_id = delivery_capture_id(delivery_id=delivery_id)
-        send(withdraw_replaced, capture_id)
-        send(notify_emr, capture_id)
+        if outcome.archived:
+            capture_id = str(delivery_capture_id(delivery_id=delivery_id))
+            # Both are I/O like the delivery, and both resumable without their
+            # message: withdrawals keep their due time in their rows, the notice
+            # in `emr_notice_due_at`, and the sweep sends either when due.
+            capture_withdrawals_run(capture_id=capture_id)
+            notice_send(capture_id)
 
 
 def enqueue_deliveries(delivery_ids: list[int]) -> None:
@@ -150,6 +207,10 @@ def withdraw_replaced(capture_id: str) -> None:
 @shared_task
 def notify_emr(capture_id: str) -> None:
     """After archiving: the EMR learns of the capture (configurable off)."""
+    notice_send(capture_id)
+
+
+def notice_send(capture_id: str) -> None:
     if not capture_notice_claim(capture_id):
         return
     try:
@@ -165,6 +226,7 @@ STEP_TASKS = {
     "match": match_capture,
     "encapsulate": encapsulate_capture,
     "deliver": start_delivery,
+    "measure": measure_capture,  # a sweep's only (see `hub.pipeline.resume`)
 }
 
 
@@ -188,8 +250,8 @@ def busy_queues(broker_url: str | None = None) -> frozenset[str]:
 
 @shared_task
 def resume_stalled_captures() -> None:
-    stalled = stalled_work(busy_queues=busy_queues())
-    stalled_sent(stalled)
+    # Only what this sweep claimed: another beat's sweep sends the rest.
+    stalled = stalled_sent(stalled_work(busy_queues=busy_queues()))
     for step_name, capture_id in stalled.steps:
         log.warning("resuming capture %s at step %s", capture_id, step_name)
         send(STEP_TASKS[step_name], capture_id)

@@ -27,13 +27,24 @@ def test_database_url() -> str:
 
 
 class CeleryWorker:
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        env: dict[str, str],
+        *,
+        queues: tuple[str, ...] | None = None,
+        beat: bool = True,
+    ) -> None:
+        """A worker on both of the hub's queues with its beat, unless told otherwise."""
         self.log_path = log_path
         self.env = env
+        self.queues = queues
+        self.beat = beat
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        queues = f"{settings.HUB_QUEUE_CPU},{settings.HUB_QUEUE_IO}"
+        queues = ",".join(self.queues or (settings.HUB_QUEUE_CPU, settings.HUB_QUEUE_IO))
+        beat = ["--beat", "--schedule", str(self.log_path.with_suffix(".beat"))]
         env = {**os.environ, "DATABASE_URL": test_database_url(), **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -44,9 +55,7 @@ class CeleryWorker:
                     "-A",
                     "hub",
                     "worker",
-                    "--beat",
-                    "--schedule",
-                    str(self.log_path.with_suffix(".beat")),
+                    *(beat if self.beat else []),
                     "-Q",
                     queues,
                     "-c",

@@ -41,6 +41,7 @@ class MhdSender:
     url: str
     token: str | None = None  # None: HUB_MHD_TOKEN
     timeout_seconds: float | None = None  # None: HUB_STOWRS_TIMEOUT
+    verify_tls: bool = True  # the destination's: False accepts any certificate
 
     def send(self, capture: Capture) -> Receipt:
         try:
@@ -60,7 +61,9 @@ class MhdSender:
         auth = BearerAuth(token) if token else None
         timeout = (5.0, self.timeout_seconds or settings.HUB_STOWRS_TIMEOUT)
         try:
-            with FhirClient(self.url, auth=auth, timeout=timeout) as client:
+            with FhirClient(
+                self.url, auth=auth, timeout=timeout, verify_tls=self.verify_tls
+            ) as client:
                 entry = describe_original(
                     path,
                     context=parse_context(capture.context),

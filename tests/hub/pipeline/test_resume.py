@@ -142,3 +142,66 @@ def test_the_sweep_reads_which_queues_hold_messages_from_a_real_redis(
         assert busy_queues(redis.url) == frozenset({settings.HUB_QUEUE_CPU})
     finally:
         redis.stop()
+
+
+def test_of_two_sweeps_that_read_the_same_work_each_item_is_sent_by_one(
+    tmp_path: Path, settings
+) -> None:
+    settings.HUB_RESUME_INTERVAL_SECONDS = 60
+    long_ago = timezone.now() - timedelta(minutes=5)
+    captures = [received_capture(tmp_path / n, patient_id=n) for n in ("A", "B", "C")]
+    Capture.objects.update(updated_at=long_ago)
+    delivering = _delivering(tmp_path, "D")
+    delivery = Delivery.objects.create(capture=delivering, destination="archive")
+    Delivery.objects.filter(id=delivery.id).update(updated_at=long_ago)
+    Capture.objects.filter(id=delivering.id).update(
+        status=S.ARCHIVED, emr_notice_due_at=long_ago, updated_at=long_ago
+    )
+
+    # Two beats' sweeps read the same rows before either sends.
+    first, second = stalled_work(), stalled_work()
+    assert first == second
+    sent_first, sent_second = stalled_sent(first), stalled_sent(second)
+
+    assert sorted(sent_first.steps) == sorted(("inspect", str(c.id)) for c in captures)
+    assert sent_first.deliveries == [delivery.id]
+    assert sent_first.notices == [str(delivering.id)]
+    assert (sent_second.steps, sent_second.deliveries, sent_second.notices) == ([], [], [])
+
+
+def _measuring(tmp_path: Path, name: str, **fields: object) -> Capture:
+    capture = received_capture(tmp_path / name, patient_id=name)
+    Capture.objects.filter(id=capture.id).update(
+        status=S.ENCAPSULATED, measurement_state="due", **fields
+    )
+    return capture
+
+
+def test_a_measurement_a_killed_worker_or_a_lost_message_left_is_resumed_at_the_measurement(
+    tmp_path: Path, settings
+) -> None:
+    settings.HUB_RESUME_INTERVAL_SECONDS = 60
+    now = timezone.now()
+    killed = _measuring(
+        tmp_path,
+        "killed",
+        lease_until=now - timedelta(seconds=1),
+        updated_at=now - timedelta(seconds=20),
+    )
+    lost = _measuring(tmp_path, "lost", updated_at=now - timedelta(minutes=5))
+    measured = received_capture(tmp_path / "measured", patient_id="measured")
+    Capture.objects.filter(id=measured.id).update(
+        status=S.ENCAPSULATED, measurement_state="refused", updated_at=now - timedelta(minutes=5)
+    )
+    cpu, io = frozenset({settings.HUB_QUEUE_CPU}), frozenset({settings.HUB_QUEUE_IO})
+
+    assert sorted(stalled_work().steps) == sorted(
+        [("measure", str(killed.id)), ("measure", str(lost.id)), ("deliver", str(measured.id))]
+    )
+    # The measurement's message waits on the cpu queue, the delivery's on the io one.
+    assert sorted(stalled_work(busy_queues=cpu).steps) == sorted(
+        [("measure", str(killed.id)), ("deliver", str(measured.id))]
+    )
+    assert sorted(stalled_work(busy_queues=io).steps) == sorted(
+        [("measure", str(killed.id)), ("measure", str(lost.id))]
+    )
