@@ -108,7 +108,7 @@ def leftovers_orphans_remove(*, older_than_seconds: float | None = None) -> list
             if capture_id in alive or capture_id in purging or not path.exists():
                 continue
             contents = [path, *path.rglob("*")] if path.is_dir() else [path]
-            if max(p.stat().st_mtime for p in contents) >= cutoff:
+            if _newest(contents) >= cutoff:
                 continue  # a step may still be writing into it
             removed.append(_leftover_remove(capture_id, path, contents))
     return removed
@@ -117,6 +117,14 @@ def leftovers_orphans_remove(*, older_than_seconds: float | None = None) -> list
 def orphans_remove() -> list[str]:
     """One sweep of everything no capture reaches; the paths removed."""
     return originals_orphans_remove() + leftovers_orphans_remove()
+
+
+def _newest(contents: list[Path]) -> float:
+    """The latest change among them; now if one vanished meanwhile (a writer renamed it)."""
+    try:
+        return max(p.stat().st_mtime for p in contents)
+    except FileNotFoundError:
+        return time.time()
 
 
 def _name(path: Path) -> str:
@@ -135,7 +143,7 @@ def _leftover_remove(capture_id: UUID, path: Path, contents: list[Path]) -> str:
         for p in contents
         if p.is_file()
     ]
-    modified = max(p.stat().st_mtime for p in contents)
+    modified = _newest(contents)
     _ledger_append(
         {
             "at": datetime.now(UTC).isoformat(),
