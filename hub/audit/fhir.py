@@ -3,10 +3,11 @@
 BALP (https://profiles.ihe.net/ITI/BALP/): a RESTful access is type `rest`
 with the interaction as subtype; a sign-in is DICOM's User Authentication
 (110114) with Login (110122); a delivery to a destination is DICOM's Export
-(110106). Each event names its requester (agent, with the
-network address), the hub as observer (source), the capture it concerns
-(entity, its id as a URN and its API path) and the patient (entity, role
-Patient, by identifier).
+(110106), and so is each failed try before its end (`delivery.attempt`),
+with the destination as an agent in the Destination Role (110152). Each
+event names its requester (agent, with the network address), the hub as
+observer (source), the capture it concerns (entity, its id as a URN and its
+API path) and the patient (entity, role Patient, by identifier).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ _UPDATE = ("U", "update", "IHE.BasicAudit.Update")  # the pipeline's and operato
 # Not RESTful accesses: a delivery is DICOM's Export (PS3.15 A.5.3.6, EventActionCode R).
 _DICOM_KINDS: dict[str, tuple[str, str, str]] = {
     "delivery": ("R", "110106", "Export"),
+    "delivery.attempt": ("R", "110106", "Export"),
 }
+DESTINATION_PREFIX = "destination:"
 
 
 def audit_event_resource(
@@ -69,6 +72,8 @@ def audit_event_resource(
         action, code, display = _DICOM_KINDS[event.action]
         resource["type"] = {"system": DCM, "code": code, "display": display}
         resource["action"] = action
+        if event.entity.startswith(DESTINATION_PREFIX):
+            resource["agent"].append(_destination(event.entity.removeprefix(DESTINATION_PREFIX)))
     else:
         action, interaction, profile = _kind(event.action)
         resource["meta"] = {"profile": [BALP + profile]}
@@ -128,6 +133,15 @@ def _kind(action: str) -> tuple[str, str, str]:
         if action == prefix or (prefix.endswith(".") and action.startswith(prefix)):
             return kind
     return _UPDATE
+
+
+def _destination(name: str) -> dict[str, Any]:
+    """The receiving side of an export (PS3.15 A.5.3.6: Destination Role ID)."""
+    return {
+        "type": {"coding": [{"system": DCM, "code": "110152", "display": "Destination Role ID"}]},
+        "who": {"display": name},
+        "requestor": False,
+    }
 
 
 def _requester(event: AuditEvent) -> dict[str, Any]:

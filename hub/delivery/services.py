@@ -88,14 +88,30 @@ def _audit_outcome(delivery_id: int, fields: dict[str, Any]) -> None:
         "capture_id", "destination", "attempts"
     ).get(id=delivery_id)
     delivered = fields["status"] == DeliveryStatus.DELIVERED
+    reason = "" if delivered else fields.get("last_error", "")
     audit_record(
         action="delivery",
         capture_id=capture_id,
         entity=f"destination:{destination}",
         outcome=Outcome.SUCCESS if delivered else Outcome.FAILED,
+        # What the timeline shows for the try that ended it.
+        after={"destination": destination, "attempt": attempts, "reason": reason},
         note=f"delivered to {destination} (attempt {attempts})"
         if delivered
-        else f"delivery to {destination} failed: {fields.get('last_error', '')}",
+        else f"delivery to {destination} failed: {reason}",
+    )
+
+
+def _audit_attempt_failed(delivery: Delivery, reason: str) -> None:
+    """A try that failed and is tried again; the last try is the `delivery` event."""
+    audit_record(
+        action="delivery.attempt",
+        capture_id=delivery.capture_id,
+        entity=f"destination:{delivery.destination}",
+        outcome=Outcome.FAILED,
+        after={"destination": delivery.destination, "attempt": delivery.attempts, "reason": reason},
+        note=f"attempt {delivery.attempts} to {delivery.destination} failed, "
+        f"tried again later: {reason}",
     )
 
 
@@ -174,6 +190,7 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryOutcome:
             next_attempt_at=timezone.now()
             + timedelta(seconds=delivery_retry_policy().delay(delivery.attempts)),
         )
+        _audit_attempt_failed(delivery, f"{type(error).__name__}: {error}")
         raise
     if transaction_uid is not None:
         archived = commitment.commitment_await(
@@ -233,6 +250,7 @@ def delivery_failure_record(delivery: Delivery, error: DeliveryError) -> float |
             lease_owner="",
             commitment_due_at=None,
         )
+        _audit_attempt_failed(delivery, error.reason)
         return delay
     why = f"gave up after {attempts} attempts: {error.reason}" if error.transient else error.reason
     _fail(delivery, why)

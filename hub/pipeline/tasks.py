@@ -33,7 +33,7 @@ from hub.captures.leases import (
     capture_step_error,
     leases_renewed,
 )
-from hub.captures.orphans import originals_orphans_remove
+from hub.captures.orphans import orphans_remove
 from hub.captures.retention import captures_purge_expired
 from hub.delivery.services import (
     capture_deliveries_start,
@@ -264,7 +264,7 @@ def resume_stalled_captures() -> None:
 
 @shared_task
 def remove_orphan_originals() -> None:
-    originals_orphans_remove()
+    orphans_remove()
 
 
 @shared_task

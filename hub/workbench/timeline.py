@@ -1,8 +1,9 @@
 """A capture's whole life as one timeline, and the history of its identity.
 
 Built from what the hub already keeps: the audit trail (receipt, views,
-matching decisions, corrections, withdrawals) and the rows of the steps
-(instances written, deliveries, withdrawals, the EMR notice). The steps that
+matching decisions, each try of each delivery, corrections, withdrawals) and
+the rows of the steps (instances written, deliveries, withdrawals, the EMR
+notice). The steps that
 leave no time of their own (the inspection, the match when nothing changed)
 are placed after the step before them and shown without a time.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, Outcome
 from hub.captures.models import Capture
 
 # How the audit trail's actions read on the timeline; others show as recorded.
@@ -31,6 +32,9 @@ ACTION_LABELS = {
     "withdrawn": "old instances withdrawn at the archive",
     "withdrawal-failed": "withdrawal failed",
 }
+# Audit actions that each record one try of a delivery: the failed tries before
+# its end, and the try that ended it (delivered, or given up).
+DELIVERY_ACTIONS = ("delivery.attempt", "delivery")
 # Audit actions that change who or what the capture is filed under.
 IDENTITY_ACTIONS = ("context-resolved", "reassigned", "corrected")
 # What an identity is made of, as shown and compared.
@@ -128,7 +132,10 @@ def identity_history(capture: Capture, events: list[AuditEvent]) -> list[Identit
 
 def capture_timeline(capture: Capture, events: list[AuditEvent]) -> list[Moment]:
     """Every moment of the capture's life on record, oldest first."""
-    moments = [_audit_moment(event) for event in events]
+    moments = [
+        _attempt_moment(event) if event.action in DELIVERY_ACTIONS else _audit_moment(event)
+        for event in events
+    ]
     if not any(event.action == "capture.create" for event in events):
         moments.append(
             Moment(
@@ -165,8 +172,11 @@ def capture_timeline(capture: Capture, events: list[AuditEvent]) -> list[Moment]
                 "hub",
             )
         )
+    attempted = {(e.after or {}).get("destination") for e in events if e.action in DELIVERY_ACTIONS}
     for delivery in capture.deliveries.all():
-        moments.extend(_delivery_moments(delivery))
+        moments.extend(
+            _delivery_moments(delivery, tries_on_record=delivery.destination in attempted)
+        )
     for withdrawal in capture.withdrawals.all():
         moments.append(
             Moment(
@@ -196,6 +206,25 @@ def _audit_moment(event: AuditEvent) -> Moment:
     )
 
 
+def _attempt_moment(event: AuditEvent) -> Moment:
+    """One try of a delivery: when, to where, how it went and why."""
+    about = event.after or {}
+    if not about.get("destination"):
+        return _audit_moment(event)  # recorded before the hub kept each try
+    if event.outcome == Outcome.SUCCESS:
+        outcome = "delivered"
+    elif event.action == "delivery.attempt":
+        outcome = "failed, tried again"
+    else:
+        outcome = "failed, given up"
+    return Moment(
+        event.at,
+        f"delivery attempt {about.get('attempt', '?')} to {about['destination']}: {outcome}",
+        about.get("reason", ""),
+        "hub",
+    )
+
+
 def _match_moment(
     capture: Capture, events: list[AuditEvent], *, before: datetime | None
 ) -> Moment | None:
@@ -214,7 +243,8 @@ def _match_moment(
     return Moment(None, "matched", detail, "hub", order=before or capture.updated_at)
 
 
-def _delivery_moments(delivery: Any) -> list[Moment]:
+def _delivery_moments(delivery: Any, *, tries_on_record: bool) -> list[Moment]:
+    """The delivery as its row keeps it; its end too, unless its tries are on record."""
     tries = f"{delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''}"
     moments = [
         Moment(
@@ -230,7 +260,7 @@ def _delivery_moments(delivery: Any) -> list[Moment]:
             "hub",
         )
     ]
-    if delivery.delivered_at:
+    if delivery.delivered_at and not tries_on_record:
         moments.append(
             Moment(
                 delivery.delivered_at,

@@ -14,6 +14,7 @@ from hub.captures.models import Capture, CaptureStatus
 from hub.delivery.models import Delivery, DeliveryStatus, Destination, RoutingRule
 from hub.pipeline.operators import capture_resend_to
 from hub.pipeline.tasks import inspect_capture
+from hub.workbench.timeline import capture_timeline
 from tests.hub.factories import received_capture
 from tests.integration.faults import wait_until
 from tests.integration.worker import CeleryWorker
@@ -124,6 +125,22 @@ def test_one_capture_to_two_destinations_one_down_for_a_while_is_archived_once_b
             "derm-pacs": DeliveryStatus.DELIVERED,
         }
         assert hub_stack.find_instance(archived.sop_instance_uid) is not None
+        # The worker put each try on record: the timeline has one line per try.
+        tries = [
+            m.what
+            for m in capture_timeline(archived, list(archived.audit_events.all()))
+            if m.what.startswith("delivery attempt")
+        ]
+        pacs_tries = [t for t in tries if " to derm-pacs: " in t]
+        attempts = Delivery.objects.get(capture=capture, destination="derm-pacs").attempts
+        assert pacs_tries == [
+            *(
+                f"delivery attempt {n} to derm-pacs: failed, tried again"
+                for n in range(1, attempts)
+            ),
+            f"delivery attempt {attempts} to derm-pacs: delivered",
+        ]
+        assert "delivery attempt 1 to vna-share: delivered" in tries
     finally:
         relay.stop()
 
