@@ -1,9 +1,10 @@
 """Which wound a photo shows, and a patient's wounds over time.
 
-A wound or burn photo is given its wound at its measurement step
-(`hub.pipeline.measure`): the one the capture context names by id, or a new
-one. The assignment is made once (one `WoundPhoto` per capture), so a retried
-step finds the same wound and writes the same Tracking UID.
+A wound or burn photo is given its wound before its DICOM is written
+(`hub.pipeline.measure.photo_wound_tracking`, from the encapsulation step): the
+one the capture context names by id, or a new one. The assignment is made once
+(one `WoundPhoto` per capture), so a retried step and the measurement step find
+the same wound, and the photo and its SR carry the same Tracking UID.
 """
 
 from __future__ import annotations
