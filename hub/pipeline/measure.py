@@ -63,9 +63,12 @@ def measurement_wanted(capture: Capture) -> bool:
 def photo_wound_tracking(capture: Capture) -> WoundTracking | None:
     """The wound a photo shows, for its DICOM objects, assigned before they are written
     (`hub.wounds.services.capture_wound`, once per capture: a retry and the
-    measurement step find the same one). None where the capture names no wound and
-    is not measured, or names one the hub cannot give it: the photo is written
-    without, and the measurement step records why."""
+    measurement step find the same one). None for what is no photo (a video would
+    become the wound's last photo without a thumbnail), where the capture names no
+    wound and is not measured, or names one the hub cannot give it: the photo is
+    written without, and the measurement step records why."""
+    if not capture.mime_type.startswith("image/"):
+        return None
     if parse_context(capture.context).wound is None and not measurement_wanted(capture):
         return None
     try:
