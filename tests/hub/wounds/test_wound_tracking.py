@@ -146,3 +146,18 @@ def test_a_retried_encapsulation_writes_the_same_photo(scene) -> None:
 
     assert file_sha256(data_path(photo.path)) == photo.sha256
     assert Wound.objects.count() == 1
+
+
+def test_a_photo_corrected_to_another_patient_loses_the_first_patients_wound(scene) -> None:
+    capture = measured(scene.jpeg(), wound={"new": True})
+    theirs = capture.wound_photo.wound
+    corrected = {**capture.context, "patient": {"id": "MRN-8"}}
+    Capture.objects.filter(id=capture.id).update(context=corrected, status=CaptureStatus.MATCHED)
+
+    assert capture_encapsulate(capture_id=capture.id)
+
+    capture.refresh_from_db()
+    ours = capture.wound_photo.wound
+    assert (ours.patient_id, ours.number) == ("MRN-8", 1)
+    assert photo_tracking(capture)["112040"] == ours.tracking_uid != theirs.tracking_uid
+    assert theirs.photos.count() == 0
