@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from encapsulate.errors import ContextError
+from encapsulate.value_rules import check_uid
+
 
 class Specialty(StrEnum):
     """The clinical setting of the capture; it selects the IOD later on."""
@@ -114,6 +117,21 @@ class WoundRef:
 
 
 @dataclass(frozen=True)
+class WoundTracking:
+    """The wound's identity across captures: Tracking Identifier (a label people
+    read, e.g. "Wound 2, left heel") and Tracking UID (minted once per wound), as
+    the measurement templates use them (PS3.16 TID 1410 rows 2 and 3)."""
+
+    identifier: str
+    uid: str
+
+    def __post_init__(self) -> None:
+        check_uid("wound.uid", self.uid)
+        if not self.identifier.strip() or len(self.identifier) > 64:
+            raise ContextError("the wound's tracking identifier must be 1 to 64 characters")
+
+
+@dataclass(frozen=True)
 class Outline:
     """The wound's edge as the nurse traced it, once around: ``[x, y]`` pixels of the
     photo as displayed (after its EXIF orientation), origin at the top-left corner of
@@ -149,3 +167,6 @@ class CaptureContext:
     wound: WoundRef | None = None
     outline: Outline | None = None
     tap: tuple[float, float] | None = None
+    # Set by the hub once it has given the photo its wound (never read from JSON):
+    # the photo objects carry it in their Acquisition Context, as the SR does.
+    wound_tracking: WoundTracking | None = None

@@ -30,28 +30,14 @@ from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
+from encapsulate.context.capture import WoundTracking
 from encapsulate.errors import MediaError
 from encapsulate.identity import InstanceIdentity, Producer
 from encapsulate.measure.photo_measure import WoundMeasurement
-from encapsulate.value_rules import check_uid
 
 # Image Laterality (0020,0062) to the SNOMED CT laterality of the finding site (CID 244).
 _LATERALITY = {"R": codes.SCT.Right, "L": codes.SCT.Left, "B": codes.SCT.RightAndLeft}
 AUTO_OUTLINE_ALGORITHM = "encapsulate.measure automatic outline"
-
-
-@dataclass(frozen=True)
-class WoundTracking:
-    """The wound's identity across captures: Tracking Identifier (a label people
-    read, e.g. "Wound 2, left heel") and Tracking UID (minted once per wound)."""
-
-    identifier: str
-    uid: str
-
-    def __post_init__(self) -> None:
-        check_uid("wound.uid", self.uid)
-        if not self.identifier.strip() or len(self.identifier) > 64:
-            raise MediaError("the wound's tracking identifier must be 1 to 64 characters")
 
 
 def _finding_sites(photo: Dataset) -> list[hd.sr.FindingSite]:

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from encapsulate.context.capture import BodySite, CaptureContext
@@ -37,6 +36,7 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.iods.acquisition_context import acquisition_context
 from encapsulate.iods.choice import POCUS_SCREEN_VIDEO, US_MULTIFRAME, IodChoice
 from encapsulate.media.privacy import video_privacy_flags
 
@@ -214,8 +214,9 @@ def build_video_dataset(
     # of the question; series may mix sides (PEERS.md, Validation).
     ds.ImageLaterality = (site.laterality if site else None) or ImageLaterality.UNPAIRED
     if iod not in (US_MULTIFRAME, POCUS_SCREEN_VIDEO):
-        # VL Image (C.8.12.1) and Acquisition Context (C.7.6.14, may be empty)
-        ds.AcquisitionContextSequence = Sequence()
+        # VL Image (C.8.12.1) and Acquisition Context (C.7.6.14, empty unless the
+        # hub named the wound)
+        ds.AcquisitionContextSequence = acquisition_context(context.wound_tracking)
 
     add_cine_and_multiframe(ds, stream)
     add_video_pixel_module(ds, stream)

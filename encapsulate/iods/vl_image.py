@@ -35,6 +35,7 @@ from encapsulate.dicom.modules import (
     tm,
 )
 from encapsulate.identity import InstanceIdentity, Producer
+from encapsulate.iods.acquisition_context import acquisition_context
 from encapsulate.iods.choice import DERMOSCOPIC, OPHTHALMIC, US_IMAGE, IodChoice
 from encapsulate.iods.dermoscopic import add_dermoscopic_modules
 from encapsulate.iods.ophthalmic import (
@@ -150,8 +151,8 @@ def build_photo_image(
         )
 
     if keeps_acquisition_context(iod):
-        # Acquisition Context (C.7.6.14): required, may be empty
-        ds.AcquisitionContextSequence = []
+        # Acquisition Context (C.7.6.14): required, empty unless the hub named the wound
+        ds.AcquisitionContextSequence = acquisition_context(context.wound_tracking)
 
     # Image Pixel (C.7.6.3) as constrained by VL Image (C.8.12.1.1)
     ds.SamplesPerPixel = pixels.samples

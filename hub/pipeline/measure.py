@@ -13,7 +13,8 @@ capture's next step again, which comes back here while the measurement is
 due. The SR's UIDs and the measurement's time are minted once and kept in
 `measurement_uids`, so a retry writes the same bytes; the wound (its Tracking
 Identifier and UID) is the one the context names or a new one, assigned once
-by `hub.wounds`. The context's traced outline is measured when it has one
+by `hub.wounds` before the photo is written (`photo_wound_tracking`), so the
+photo and its SR carry the same. The context's traced outline is measured when it has one
 (method `outline`), else the automatic outline from its tap or the centre.
 """
 
@@ -30,7 +31,7 @@ from django.utils import timezone
 from pydicom.uid import generate_uid
 
 from encapsulate import InstanceIdentity, parse_context
-from encapsulate.context.capture import Specialty
+from encapsulate.context.capture import Specialty, WoundTracking
 from encapsulate.dicom.output_file import write_atomically
 from hub.captures.leases import capture_claim
 from hub.captures.models import Capture, CaptureStatus, DicomInstance
@@ -57,6 +58,25 @@ def measurement_wanted(capture: Capture) -> bool:
         and capture.mime_type.startswith("image/")
         and delivers(context.specialty, "dicom")
     )
+
+
+def photo_wound_tracking(capture: Capture) -> WoundTracking | None:
+    """The wound a photo shows, for its DICOM objects, assigned before they are written
+    (`hub.wounds.services.capture_wound`, once per capture: a retry and the
+    measurement step find the same one). None for what is no photo (a video would
+    become the wound's last photo without a thumbnail), where the capture names no
+    wound and is not measured, or names one the hub cannot give it: the photo is
+    written without, and the measurement step records why."""
+    if not capture.mime_type.startswith("image/"):
+        return None
+    if parse_context(capture.context).wound is None and not measurement_wanted(capture):
+        return None
+    try:
+        wound = capture_wound(capture=capture)
+    except WoundRefused as refusal:
+        log.info("capture %s: no wound for the photo: %s", capture.id, refusal.reason)
+        return None
+    return WoundTracking(identifier=wound.tracking_identifier, uid=wound.tracking_uid)
 
 
 def measurement_due(capture_id: UUID | str) -> bool:
@@ -124,7 +144,7 @@ def capture_measure(*, capture_id: UUID | str) -> bool:
 
 
 def _measure(capture: Capture) -> bool:
-    from encapsulate.iods.measurement_report import WoundTracking, build_measurement_report
+    from encapsulate.iods.measurement_report import build_measurement_report
     from encapsulate.measure import MeasurementRefused, measure_photo
     from hub.pipeline.steps import hub_producer  # the steps import this module
 

@@ -7,6 +7,7 @@ True when the capture moved on, so that the caller enqueues the next step.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from uuid import UUID
 
@@ -27,7 +28,7 @@ from hub.captures.models import Capture, CaptureStatus, DicomInstance
 from hub.captures.originals import delivers, original_keep
 from hub.captures.states import NEXT_STEP, capture_move
 from hub.captures.storage import data_path, file_sha256, instance_directory
-from hub.pipeline.measure import DUE, measurement_wanted
+from hub.pipeline.measure import DUE, measurement_wanted, photo_wound_tracking
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
     written = []
     try:
         if delivers(context.specialty, "dicom"):
+            context = dataclasses.replace(context, wound_tracking=photo_wound_tracking(capture))
             written = wrap(
                 data_path(capture.original_path),
                 context=context,

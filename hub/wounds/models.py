@@ -13,8 +13,8 @@ TRACKING_IDENTIFIER_MAX = 64
 
 
 class Wound(models.Model):
-    """One wound of one patient: the identity every SR of it carries (TID 1410
-    Tracking Identifier and Tracking UID), minted when its first photo is measured."""
+    """One wound of one patient: the identity its photos and SRs carry (TID 1410
+    Tracking Identifier and Tracking UID), minted when its first photo is written."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient_id = models.CharField(max_length=64, db_index=True)
@@ -49,7 +49,7 @@ class Wound(models.Model):
 
 
 class WoundPhoto(models.Model):
-    """A capture showing the wound; set once, at the capture's measurement step."""
+    """A capture showing the wound; set once, before the capture's photo is written."""
 
     wound = models.ForeignKey(Wound, on_delete=models.PROTECT, related_name="photos")
     capture = models.OneToOneField(Capture, on_delete=models.CASCADE, related_name="wound_photo")

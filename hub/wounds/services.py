@@ -1,9 +1,10 @@
 """Which wound a photo shows, and a patient's wounds over time.
 
-A wound or burn photo is given its wound at its measurement step
-(`hub.pipeline.measure`): the one the capture context names by id, or a new
-one. The assignment is made once (one `WoundPhoto` per capture), so a retried
-step finds the same wound and writes the same Tracking UID.
+A wound or burn photo is given its wound before its DICOM is written
+(`hub.pipeline.measure.photo_wound_tracking`, from the encapsulation step): the
+one the capture context names by id, or a new one. The assignment is made once
+(one `WoundPhoto` per capture), so a retried step and the measurement step find
+the same wound, and the photo and its SR carry the same Tracking UID.
 """
 
 from __future__ import annotations
@@ -62,12 +63,16 @@ def capture_wound(*, capture: Capture) -> Wound:
     """The wound ``capture`` shows, assigned on the first call and the same ever after.
 
     Raises ``WoundRefused`` when the context names a wound the hub does not know
-    or that is another patient's.
+    or that is another patient's. A capture corrected to another patient
+    (`hub.pipeline.operators.capture_correct`) loses the wound it had: its photo
+    and SR are written again, and must not carry the first patient's wound.
     """
+    patient_id, issuer = _patient(capture)
     known = WoundPhoto.objects.filter(capture=capture).select_related("wound").first()
     if known is not None:
-        return known.wound
-    patient_id, issuer = _patient(capture)
+        if (known.wound.patient_id, known.wound.patient_issuer) == (patient_id, issuer):
+            return known.wound
+        known.delete()
     named = parse_context(capture.context).wound
     if named is not None and named.id is not None:
         wound = wound_find(named.id)

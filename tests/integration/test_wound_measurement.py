@@ -72,7 +72,7 @@ def test_a_wound_photo_without_a_marker_is_archived_with_the_refusal_recorded(
     assert capture.instances.count() == 1
 
 
-def test_two_captures_of_one_wound_carry_one_tracking_uid_to_orthanc(
+def test_two_captures_of_one_wound_carry_one_tracking_uid_to_orthanc_in_photos_and_srs(
     hub_stack: OrthancPeer,
     capturer_client: APIClient,
     wait_for_status: Callable[..., Capture],
@@ -95,12 +95,23 @@ def test_two_captures_of_one_wound_carry_one_tracking_uid_to_orthanc(
     )
     second = wait_for_status(second["id"], "archived", "rejected", "failed", timeout=180)
 
-    reports = []
+    reports, photos = [], []
     for capture in (first, second):
         assert capture.measurement_state == "measured", capture.measurement_reason
         _, sr = archived_dataset(hub_stack, capture.measurement_uids["sop_instance_uid"], tmp_path)
         reports.append(read_measurement_report(sr))
+        path, photo = archived_dataset(hub_stack, capture.sop_instance_uid, tmp_path)
+        assert dciodvfy_errors(path) == []
+        photos.append(
+            {
+                item.ConceptNameCodeSequence[0].CodeValue: item.get("TextValue") or item.get("UID")
+                for item in photo.AcquisitionContextSequence
+            }
+        )
     assert reports[0].tracking_uid == reports[1].tracking_uid == wound["tracking_uid"]
+    # The photo objects carry the same identity themselves (DCM 112039, 112040).
+    expected = {"112039": reports[0].tracking_identifier, "112040": wound["tracking_uid"]}
+    assert photos[0] == photos[1] == expected
     assert reports[1].area_cm2 == pytest.approx(scene.area_cm2, rel=0.02)  # the traced outline
     (listed,) = capturer_client.post(
         "/api/v1/patients/wounds", {"identifier": "MRN-W3"}, format="json"

@@ -1,5 +1,5 @@
 """The wound over time in-process: the context's outline is what is measured, and
-two photos of one wound carry one Tracking UID in their SRs."""
+two photos of one wound carry one Tracking UID in their photo objects and SRs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pydicom
 import pytest
 
 from encapsulate.iods.measurement_report import read_measurement_report
-from hub.captures.models import Capture, DicomInstance
-from hub.captures.storage import data_path
+from hub.captures.models import Capture, CaptureStatus, DicomInstance
+from hub.captures.storage import data_path, file_sha256
 from hub.pipeline.measure import DUE, MEASURED, REFUSED, capture_measure
+from hub.pipeline.steps import capture_encapsulate
 from hub.wounds.models import Wound, WoundPhoto
 from hub.wounds.services import patient_wounds
 from tests.encapsulate.measure.scenes import render
@@ -29,6 +30,19 @@ def scene():
 def sr_of(capture: Capture):
     sr = DicomInstance.objects.get(capture=capture, derived=True)
     return read_measurement_report(pydicom.dcmread(data_path(sr.path)))
+
+
+def photo_of(capture: Capture) -> pydicom.Dataset:
+    photo = DicomInstance.objects.get(capture=capture, sop_instance_uid=capture.sop_instance_uid)
+    return pydicom.dcmread(data_path(photo.path), stop_before_pixels=True)
+
+
+def photo_tracking(capture: Capture) -> dict[str, str]:
+    """The photo's Acquisition Context, concept code value to its text or UID."""
+    return {
+        item.ConceptNameCodeSequence[0].CodeValue: item.get("TextValue") or item.get("UID")
+        for item in photo_of(capture).AcquisitionContextSequence
+    }
 
 
 def test_the_traced_outline_in_the_context_is_the_one_measured(scene) -> None:
@@ -74,6 +88,8 @@ def test_two_photos_of_one_wound_share_its_tracking_identity(scene) -> None:
     one, two = sr_of(first), sr_of(second)
     assert one.tracking_uid == two.tracking_uid == wound.tracking_uid
     assert one.tracking_identifier == two.tracking_identifier == "Wound 1, Upper arm, right"
+    expected = {"112039": "Wound 1, Upper arm, right", "112040": wound.tracking_uid}
+    assert photo_tracking(first) == photo_tracking(second) == expected
     assert Wound.objects.count() == 1
     (history,) = patient_wounds(patient_id="MRN-7")
     assert [p.capture_id for p in history.series] == [str(first.id), str(second.id)]
@@ -99,6 +115,15 @@ def test_another_patients_wound_is_refused_with_the_reason(scene) -> None:
         f"context.wound.id {wound.id} names no wound of patient MRN-7"
     )
     assert wound.photos.count() == 1
+    assert photo_tracking(capture) == {}  # the photo is written and goes on without
+
+
+def test_a_photo_that_is_no_wound_photo_gets_no_wound(scene) -> None:
+    capture = measured(scene.jpeg(), specialty="general")
+
+    assert capture.measurement_state == ""
+    assert not WoundPhoto.objects.filter(capture=capture).exists()
+    assert photo_tracking(capture) == {}
 
 
 def test_a_retried_measurement_keeps_the_wound(scene) -> None:
@@ -108,5 +133,31 @@ def test_a_retried_measurement_keeps_the_wound(scene) -> None:
 
     assert capture_measure(capture_id=capture.id)
 
-    assert sr_of(capture).tracking_uid == tracking
+    assert sr_of(capture).tracking_uid == tracking == photo_tracking(capture)["112040"]
     assert Wound.objects.count() == 1
+
+
+def test_a_retried_encapsulation_writes_the_same_photo(scene) -> None:
+    capture = measured(scene.jpeg(), wound={"new": True})
+    photo = DicomInstance.objects.get(capture=capture, sop_instance_uid=capture.sop_instance_uid)
+    Capture.objects.filter(id=capture.id).update(status=CaptureStatus.MATCHED)
+
+    assert capture_encapsulate(capture_id=capture.id)
+
+    assert file_sha256(data_path(photo.path)) == photo.sha256
+    assert Wound.objects.count() == 1
+
+
+def test_a_photo_corrected_to_another_patient_loses_the_first_patients_wound(scene) -> None:
+    capture = measured(scene.jpeg(), wound={"new": True})
+    theirs = capture.wound_photo.wound
+    corrected = {**capture.context, "patient": {"id": "MRN-8"}}
+    Capture.objects.filter(id=capture.id).update(context=corrected, status=CaptureStatus.MATCHED)
+
+    assert capture_encapsulate(capture_id=capture.id)
+
+    capture.refresh_from_db()
+    ours = capture.wound_photo.wound
+    assert (ours.patient_id, ours.number) == ("MRN-8", 1)
+    assert photo_tracking(capture)["112040"] == ours.tracking_uid != theirs.tracking_uid
+    assert theirs.photos.count() == 0
