@@ -105,6 +105,11 @@ def capture_correct(
             or generate_uid(),
             series_instance_uid=generate_uid(),
             sop_instance_uid=generate_uid(),
+            # The old SR is withdrawn with the photo: the new one is minted afresh,
+            # or it would come back under the UID the archive was told to reject.
+            measurement_uids=None,
+            measurement_state="",
+            measurement_reason="",
         )
         _match_once_committed(capture.id)
 

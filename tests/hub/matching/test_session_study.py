@@ -91,3 +91,21 @@ def test_a_capture_corrected_to_another_patient_leaves_the_sessions_study(
     assert second.status == CaptureStatus.MATCHED, second.reason
     assert second.study_instance_uid != first.study_instance_uid
     assert second.series_instance_uid != first.series_instance_uid
+
+
+def test_a_corrected_capture_gets_its_measurement_minted_afresh(tmp_path: Path) -> None:
+    capture = matched(tmp_path, "a", body_site=LEG)
+    capture_move(capture.id, source=CaptureStatus.MATCHED, target=CaptureStatus.FAILED, reason="x")
+    old_uids = {"series_instance_uid": "1.2.3", "sop_instance_uid": "1.2.3.4", "tracking_uid": "9"}
+    Capture.objects.filter(id=capture.id).update(
+        measurement_uids=old_uids, measurement_state="measured"
+    )
+    operator = user_create_or_update(username="ops", role=Role.OPERATOR)
+    corrected = {**capture.context, "patient": {"id": "MRN-2", "issuer": "HOSP"}, "study": None}
+
+    capture_correct(capture_id=capture.id, actor=operator, context_data=corrected, note="wrong bed")
+    capture.refresh_from_db()
+
+    # The old SR's UIDs are withdrawn with the photo's: a new measurement mints its own.
+    assert capture.measurement_uids is None
+    assert capture.measurement_state == ""
