@@ -51,6 +51,7 @@ class CaptureAdmin(admin.ModelAdmin):
         "status",
         capture_list.AttentionFilter,
         capture_list.SpecialtyFilter,
+        capture_list.DepartmentFilter,
         capture_list.SourceFilter,
         capture_list.IdentityFilter,
         "mime_type",

@@ -88,6 +88,26 @@ class SpecialtyFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DepartmentFilter(admin.SimpleListFilter):
+    """The department the context names (routing rules match on it too)."""
+
+    title = "department"
+    parameter_name = "department"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        named = (
+            Capture.objects.exclude(context__department=None)
+            .values_list("context__department", flat=True)
+            .distinct()
+        )
+        return [(name, name) for name in sorted({str(n) for n in named if n})]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Capture]) -> QuerySet[Capture]:
+        if self.value():
+            return queryset.filter(context__department=self.value())
+        return queryset
+
+
 class SourceFilter(admin.SimpleListFilter):
     """Sent by a person with the app, or exported by a device with no patient on it."""
 

@@ -84,6 +84,17 @@ def test_filters_by_specialty_and_by_source(tmp_path: Path, operator: Client) ->
     assert not listed(operator.get(LIST, {"source": "device"}).content, wound)
 
 
+def test_filters_by_department(tmp_path: Path, operator: Client) -> None:
+    ward = capture_of(tmp_path, "MRN-1", specialty="wound", department="Ward 7")
+    clinic = capture_of(tmp_path, "MRN-2", specialty="wound", department="Dermatology clinic")
+    none = capture_of(tmp_path, "MRN-3", specialty="wound")
+
+    listing = operator.get(LIST).content
+    assert b"?department=Ward+7" in listing and b"?department=Dermatology+clinic" in listing
+    page = operator.get(LIST, {"department": "Ward 7"}).content
+    assert listed(page, ward) and not listed(page, clinic) and not listed(page, none)
+
+
 def test_the_front_page_counts_each_queue_and_links_to_it(tmp_path: Path, operator: Client) -> None:
     unmatched = capture_of(tmp_path, "MRN-1")
     waiting = capture_of(tmp_path, "MRN-2")
