@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -298,6 +299,14 @@ class FhirClient:
                     response = self._session.send(
                         request, timeout=self.timeout, allow_redirects=False
                     )
+            except requests.exceptions.SSLError as exc:
+                if _certificate_refused(exc):
+                    # A certificate that does not verify stays so until a person acts.
+                    raise FhirError(
+                        f"{what}: SSLError, the server's certificate does not verify"
+                    ) from None
+                reason = f"{what}: SSLError"
+                retryable = idempotent or _never_sent(exc)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason = f"{what}: {type(exc).__name__}"
                 retryable = idempotent or _never_sent(exc)
@@ -375,6 +384,13 @@ def _diagnostics(response: requests.Response) -> str:
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
+
+
+def _certificate_refused(exc: requests.RequestException) -> bool:
+    """True when the TLS handshake failed on the server's certificate (not a reset)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    causes = [exc, reason, *(getattr(reason, "args", None) or ())]
+    return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

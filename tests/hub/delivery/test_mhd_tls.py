@@ -101,6 +101,9 @@ def test_a_self_signed_recipient_is_refused_while_verify_tls_is_on(
         sender_for(_destination(https_mhd, verify_tls=True)).send(capture)
 
     assert "SSLError" in str(refused.value)
+    # A certificate that does not verify needs a person: not retried, not transient.
+    assert "does not verify" in str(refused.value)
+    assert not refused.value.transient
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
