@@ -2,7 +2,7 @@
 
 Bytes are written at the upload's committed offset and fsynced before the
 offset moves (tus 1.0.0 Requests.PATCH: the offset reported is what is stored).
-Request bodies are streamed in 1 MiB pieces, never held whole in memory.
+Request bodies are streamed in 256 KiB pieces, never held whole in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from django.conf import settings
 from hub.captures.storage import fsync_directory
 
 PIECE_BYTES = 1024 * 1024
+# Pieces read from a request body. gunicorn's body reader copies what it buffers
+# for every read: an 8 MiB body read in 1 MiB pieces cost 6.1 ms here, in
+# 256 KiB pieces 2.0 ms (64 KiB: 2.4 ms), against 1.2 ms for bare recv() calls.
+BODY_PIECE_BYTES = 256 * 1024
 SUFFIX = ".part"
 # Running sha256 of each upload's committed bytes, kept in this process (a
 # hashlib object cannot be stored): upload id -> (bytes covered, digest).
@@ -96,7 +100,7 @@ def partial_write(
         size = 0
         while source is not None and size < limit:
             try:
-                piece = source.read(min(PIECE_BYTES, limit - size))
+                piece = source.read(min(BODY_PIECE_BYTES, limit - size))
             except OSError:
                 break  # connection reset mid-body: keep what arrived
             if not piece:
