@@ -115,7 +115,8 @@ def upload_append(
     lease = _claim(upload, offset=offset)
     size = 0
     try:
-        # The sha256 of the whole file grows as the chunks arrive (storage.py).
+        # The sha256 of the whole file grows as the chunks arrive, its state saved
+        # for whichever process takes the next chunk (storage.py).
         running = partial_sha256(upload.id, offset=offset, each=lease.keep)
         written = partial_write(
             upload.id,

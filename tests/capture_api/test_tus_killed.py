@@ -3,9 +3,10 @@
 A PATCH whose web process is killed mid-body: the web process is a real
 gunicorn (one worker) on the test database, killed with SIGKILL while it
 writes a chunk; HEAD and the rest of the upload go through another process
-(this one), which holds no running digest of the upload and must catch up
-from the stored bytes. A process kill keeps the page cache, so that the offset
-moves only after the fsync (what a power cut needs) is checked on its own.
+(this one), which resumes the sha256 the dead one saved for the committed
+chunk and must not take in the bytes written past it. A process kill keeps
+the page cache, so that the offset moves only after the fsync (what a power
+cut needs) is checked on its own.
 """
 
 from __future__ import annotations
