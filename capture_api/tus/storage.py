@@ -11,6 +11,7 @@ takes it, extends the digest without reading anything back.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import struct
 import time
@@ -24,6 +25,8 @@ from django.conf import settings
 
 from capture_api.tus.running_sha256 import STATE_BYTES, RunningSha256
 from hub.captures.storage import fsync_directory
+
+logger = logging.getLogger(__name__)
 
 PIECE_BYTES = 1024 * 1024
 # Pieces read from a request body. gunicorn's body reader copies what it buffers
@@ -183,15 +186,20 @@ def running_keep(upload_id: str, *, offset: int, digest: RunningSha256) -> None:
         return
     head = _RUNNING_HEAD.pack(offset) + state
     spare = running_path(upload_id).with_suffix(f".{uuid.uuid4().hex}.tmp")
-    spare.write_bytes(head + hashlib.sha256(head).digest())
-    spare.replace(running_path(upload_id))
+    try:
+        spare.write_bytes(head + hashlib.sha256(head).digest())
+        spare.replace(running_path(upload_id))
+    except OSError as error:
+        # The chunk is committed: the request succeeds, the next one reads back instead.
+        spare.unlink(missing_ok=True)
+        logger.warning("the sha256 state of upload %s was not saved: %s", upload_id, error)
 
 
 def _running_load(upload_id: str, *, offset: int) -> tuple[int, RunningSha256]:
     """The saved state if it is whole and covers no more than `offset`; else a fresh one."""
     try:
         saved = running_path(upload_id).read_bytes()
-    except FileNotFoundError:
+    except OSError:  # gone (or unreadable): start from the first byte
         return 0, RunningSha256()
     head, check = saved[: -hashlib.sha256().digest_size], saved[-hashlib.sha256().digest_size :]
     if len(saved) != RUNNING_BYTES or hashlib.sha256(head).digest() != check:
