@@ -155,6 +155,7 @@ def upload_append(
         ) from None
     except PartialMissing:
         if offset + body_length == upload.length and _completed_before(upload, lease=lease):
+            partial_remove(upload.id)  # the saved sha256 state, the partial being gone
             return upload
         lease.release(upload, received=size)
         raise TusRefusal(

@@ -229,3 +229,24 @@ def partials_older_than(seconds: float) -> Iterator[str]:
                 yield path.name.removesuffix(SUFFIX)
         except FileNotFoundError:
             continue
+
+
+def running_strays_remove(seconds: float) -> int:
+    """Removes saved sha256 states (and half-written ones) untouched for `seconds`
+    whose partial file is gone: a crash between the partial's rename into the
+    originals, or its removal, and theirs. Returns how many were removed."""
+    directory = uploads_directory()
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - seconds
+    removed = 0
+    for path in [*directory.glob(f"*{RUNNING_SUFFIX}"), *directory.glob("*.tmp")]:
+        upload_id = path.name.split(".", 1)[0]
+        try:
+            if partial_path(upload_id).exists() or path.stat().st_mtime >= cutoff:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed

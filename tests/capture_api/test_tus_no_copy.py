@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from capture_api.models import ResumableUpload, UploadStatus
+from capture_api.tasks import expire_uploads
 from capture_api.tus import storage as tus_storage
 from capture_api.tus.storage import partial_path, running_path
 from hub.captures import storage as hub_storage
@@ -188,3 +191,25 @@ def test_the_last_chunk_again_after_a_crash_completes_with_its_capture(
     upload = ResumableUpload.objects.get(pk=upload_id_of(url))
     assert (upload.status, upload.capture_id) == (UploadStatus.COMPLETE, capture.id)
     assert Capture.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_saved_states_without_their_partial_file_are_swept(
+    capturer_client: APIClient, media: bytes
+) -> None:
+    live = create(capturer_client, len(media))["Location"]
+    assert patch(capturer_client, live, 0, media[:100_000]).status_code == 204
+    kept = running_path(upload_id_of(live))
+    stray = running_path("0" * 32)  # its upload completed, then a crash before the removal
+    half_written = stray.with_suffix(".feed.tmp")
+    recent_stray = running_path("1" * 32)
+    long_ago = time.time() - 2 * 24 * 3600
+    for path in (stray, half_written, recent_stray):
+        path.write_bytes(b"left by a crash")
+    for path in (kept, stray, half_written):
+        os.utime(path, (long_ago, long_ago))
+
+    expire_uploads()
+
+    assert kept.exists() and recent_stray.exists()
+    assert not stray.exists() and not half_written.exists()
