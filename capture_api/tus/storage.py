@@ -17,7 +17,6 @@ import struct
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -99,22 +98,12 @@ def partial_write(
         out = path.open("r+b")
     except FileNotFoundError:
         raise PartialMissing(f"{path.name} is gone") from None
-    digests = [digest for digest in (hasher, running) if digest is not None]
-
-    def digest_update(piece: bytes) -> None:
-        for digest in digests:
-            digest.update(piece)
-
-    # Each piece is hashed in a helper thread while the next one is received
-    # and written (hashing, recv and write all let the GIL go); one piece at a
-    # time, in order, so at most two pieces are held.
-    with out, ThreadPoolExecutor(max_workers=1) as hashing:
+    with out:
         if os.fstat(out.fileno()).st_size < offset:
             raise PartialMissing(f"{path.name} is shorter than its committed offset {offset}")
         out.truncate(offset)
         out.seek(offset)
         size = 0
-        hashed: Future[None] | None = None
         while source is not None and size < limit:
             try:
                 piece = source.read(min(BODY_PIECE_BYTES, limit - size))
@@ -124,13 +113,11 @@ def partial_write(
                 break
             before_write()
             out.write(piece)
-            if hashed is not None:
-                hashed.result()
-            if digests:
-                hashed = hashing.submit(digest_update, piece)
+            if hasher is not None:
+                hasher.update(piece)
+            if running is not None:
+                running.update(piece)
             size += len(piece)
-        if hashed is not None:
-            hashed.result()
         out.flush()
         os.fsync(out.fileno())
     return Written(
