@@ -63,9 +63,10 @@ class Lease:
             raise LeaseLost(self.upload_id)
         self._renewed = time.monotonic()
 
-    def release(self, *, received: int, **changes: object) -> bool:
-        """Lets the upload go, recording what this request changed; False if it was lost."""
-        return bool(
+    def release(self, upload: ResumableUpload, *, received: int, **changes: object) -> bool:
+        """Lets the upload go, recording what this request changed in the database
+        and on `upload`; False if it was lost."""
+        released = bool(
             ResumableUpload.objects.filter(pk=self.upload_id, lease_token=self.token).update(
                 lease_token="",
                 lease_until=None,
@@ -73,6 +74,14 @@ class Lease:
                 **changes,
             )
         )
+        if released:
+            # The row as the update left it, without reading it back (a round
+            # trip per PATCH): while the lease was held nothing else wrote it.
+            for name, value in changes.items():
+                setattr(upload, name, value)
+            upload.received_bytes += received
+            upload.lease_token, upload.lease_until = "", None
+        return released
 
 
 def upload_append(
@@ -106,7 +115,8 @@ def upload_append(
     lease = _claim(upload, offset=offset)
     size = 0
     try:
-        # The sha256 of the whole file grows as the chunks arrive (storage.py).
+        # The sha256 of the whole file grows as the chunks arrive, its state saved
+        # for whichever process takes the next chunk (storage.py).
         running = partial_sha256(upload.id, offset=offset, each=lease.keep)
         written = partial_write(
             upload.id,
@@ -131,7 +141,9 @@ def upload_append(
             _finish(
                 upload, lease=lease, received=size, max_bytes=max_bytes, sha256=running.hexdigest()
             )
-        elif not lease.release(received=size, offset=offset + size, expires_at=next_expiry()):
+        elif not lease.release(
+            upload, received=size, offset=offset + size, expires_at=next_expiry()
+        ):
             raise LeaseLost(upload.id)
         else:
             running_keep(upload.id, offset=offset + size, digest=running)
@@ -143,16 +155,15 @@ def upload_append(
         ) from None
     except PartialMissing:
         if offset + body_length == upload.length and _completed_before(upload, lease=lease):
-            upload.refresh_from_db()
+            partial_remove(upload.id)  # the saved sha256 state, the partial being gone
             return upload
-        lease.release(received=size)
+        lease.release(upload, received=size)
         raise TusRefusal(
             "the stored part of this upload is lost; start again", code="upload_lost", status=410
         ) from None
     except BaseException:
-        lease.release(received=size)
+        lease.release(upload, received=size)
         raise
-    upload.refresh_from_db()
     return upload
 
 
@@ -203,6 +214,7 @@ def _finish(
         )
     except CaptureRefused as refused:
         lease.release(
+            upload,
             received=received,
             status=UploadStatus.REFUSED,
             reason=refused.reason,
@@ -217,6 +229,7 @@ def _finish(
             field=refused.field,
         ) from None
     if not lease.release(
+        upload,
         received=received,
         status=UploadStatus.COMPLETE,
         capture=received_capture.capture,
@@ -235,7 +248,7 @@ def _completed_before(upload: ResumableUpload, *, lease: Lease) -> bool:
     if capture is None:
         return False
     return lease.release(
-        received=0, status=UploadStatus.COMPLETE, capture=capture, offset=upload.length
+        upload, received=0, status=UploadStatus.COMPLETE, capture=capture, offset=upload.length
     )
 
 

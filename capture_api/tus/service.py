@@ -19,6 +19,7 @@ from capture_api.tus.storage import (
     partial_create,
     partial_remove,
     partials_older_than,
+    running_strays_remove,
 )
 from hub.captures.receive import CaptureRefused, capture_context_check
 
@@ -149,7 +150,8 @@ def uploads_expire(*, now: datetime | None = None) -> int:
     """Expiration: removes unfinished (and refused) uploads past Upload-Expires.
 
     Finished uploads stay: they tie a capture to its upload id. Partial files
-    whose record is gone (a crash between the two removals) are swept too.
+    whose record is gone (a crash between the two removals) are swept too, and
+    saved sha256 states whose partial file is gone.
     Returns how many uploads were removed.
     """
     now = now or timezone.now()
@@ -164,6 +166,7 @@ def uploads_expire(*, now: datetime | None = None) -> int:
     for upload_id in partials_older_than(expiry_seconds()):
         if not ResumableUpload.objects.filter(pk=upload_id).exists():
             partial_remove(upload_id)
+    running_strays_remove(expiry_seconds())
     return removed
 
 

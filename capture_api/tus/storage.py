@@ -2,15 +2,20 @@
 
 Bytes are written at the upload's committed offset and fsynced before the
 offset moves (tus 1.0.0 Requests.PATCH: the offset reported is what is stored).
-Request bodies are streamed in 1 MiB pieces, never held whole in memory.
+Request bodies are streamed in 256 KiB pieces, never held whole in memory.
+Beside each partial file (`<id>.part`) lies the saved state of the sha256 of
+its committed bytes (`<id>.sha256`), so the next chunk, whichever process
+takes it, extends the digest without reading anything back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import threading
+import struct
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +23,22 @@ from typing import BinaryIO
 
 from django.conf import settings
 
+from capture_api.tus.running_sha256 import STATE_BYTES, RunningSha256
 from hub.captures.storage import fsync_directory
 
+logger = logging.getLogger(__name__)
+
 PIECE_BYTES = 1024 * 1024
+# Pieces read from a request body. gunicorn's body reader copies what it buffers
+# for every read: an 8 MiB body read in 1 MiB pieces cost 6.1 ms here, in
+# 256 KiB pieces 2.0 ms (64 KiB: 2.4 ms), against 1.2 ms for bare recv() calls.
+BODY_PIECE_BYTES = 256 * 1024
 SUFFIX = ".part"
-# Running sha256 of each upload's committed bytes, kept in this process (a
-# hashlib object cannot be stored): upload id -> (bytes covered, digest).
-# After a restart, or a PATCH answered by another process, `partial_sha256`
-# catches up by reading only the committed bytes it has not seen.
-_RUNNING: dict[str, tuple[int, hashlib._Hash]] = {}
-_RUNNING_LOCK = threading.Lock()
-RUNNING_KEPT = 1024
+# Beside each partial file, the running sha256 of its committed bytes:
+# the offset it covers, the hash state, and a sha256 of those two.
+RUNNING_SUFFIX = ".sha256"
+_RUNNING_HEAD = struct.Struct(">Q")
+RUNNING_BYTES = _RUNNING_HEAD.size + STATE_BYTES + hashlib.sha256().digest_size
 
 
 class PartialMissing(Exception):
@@ -73,7 +83,7 @@ def partial_write(
     limit: int,
     hasher: hashlib._Hash | None,
     before_write: Callable[[], None],
-    running: hashlib._Hash | None = None,
+    running: RunningSha256 | None = None,
 ) -> Written:
     """Appends up to `limit` bytes read from `source` at `offset`, then fsyncs.
 
@@ -96,7 +106,7 @@ def partial_write(
         size = 0
         while source is not None and size < limit:
             try:
-                piece = source.read(min(PIECE_BYTES, limit - size))
+                piece = source.read(min(BODY_PIECE_BYTES, limit - size))
             except OSError:
                 break  # connection reset mid-body: keep what arrived
             if not piece:
@@ -144,18 +154,18 @@ def read_range(path: Path, start: int, end: int) -> Iterator[bytes]:
             yield piece
 
 
-def partial_sha256(upload_id: str, *, offset: int, each: Callable[[], None]) -> hashlib._Hash:
-    """A fresh copy of the sha256 of the upload's first `offset` (committed) bytes.
+def running_path(upload_id: str) -> Path:
+    return uploads_directory() / f"{upload_id}{RUNNING_SUFFIX}"
 
-    Committed bytes never change, so the digest kept by an earlier PATCH in
-    this process is caught up by reading only what it has not seen: nothing
-    when every chunk came through here, all of it once after a restart.
+
+def partial_sha256(upload_id: str, *, offset: int, each: Callable[[], None]) -> RunningSha256:
+    """The sha256 of the upload's first `offset` (committed) bytes, to grow further.
+
+    Committed bytes never change, so the state saved by an earlier PATCH, in
+    any process, is caught up by reading only what it does not cover: nothing
+    when it was saved, the last chunk if that request died after committing.
     """
-    with _RUNNING_LOCK:
-        covered, digest = _RUNNING.get(upload_id, (0, None))
-        digest = digest.copy() if digest is not None and covered <= offset else None
-    if digest is None:
-        covered, digest = 0, hashlib.sha256()
+    covered, digest = _running_load(upload_id, offset=offset)
     try:
         for piece in read_range(partial_path(upload_id), covered, offset):
             each()
@@ -165,18 +175,46 @@ def partial_sha256(upload_id: str, *, offset: int, each: Callable[[], None]) -> 
     return digest
 
 
-def running_keep(upload_id: str, *, offset: int, digest: hashlib._Hash) -> None:
-    """Keeps `digest` as the sha256 of the upload's first `offset` bytes, now committed."""
-    with _RUNNING_LOCK:
-        _RUNNING.pop(upload_id, None)
-        _RUNNING[upload_id] = (offset, digest.copy())
-        while len(_RUNNING) > RUNNING_KEPT:
-            del _RUNNING[next(iter(_RUNNING))]
+def running_keep(upload_id: str, *, offset: int, digest: RunningSha256) -> None:
+    """Saves `digest` as the sha256 of the upload's first `offset` bytes, once committed.
+
+    Not fsynced, and replaced by rename: after a power cut it may be older than
+    the offset, or gone, which costs a re-read, never a wrong digest.
+    """
+    state = digest.state()
+    if state is None:
+        return
+    head = _RUNNING_HEAD.pack(offset) + state
+    spare = running_path(upload_id).with_suffix(f".{uuid.uuid4().hex}.tmp")
+    try:
+        spare.write_bytes(head + hashlib.sha256(head).digest())
+        spare.replace(running_path(upload_id))
+    except OSError as error:
+        # The chunk is committed: the request succeeds, the next one reads back instead.
+        spare.unlink(missing_ok=True)
+        logger.warning("the sha256 state of upload %s was not saved: %s", upload_id, error)
+
+
+def _running_load(upload_id: str, *, offset: int) -> tuple[int, RunningSha256]:
+    """The saved state if it is whole and covers no more than `offset`; else a fresh one."""
+    try:
+        saved = running_path(upload_id).read_bytes()
+    except OSError:  # gone (or unreadable): start from the first byte
+        return 0, RunningSha256()
+    head, check = saved[: -hashlib.sha256().digest_size], saved[-hashlib.sha256().digest_size :]
+    if len(saved) != RUNNING_BYTES or hashlib.sha256(head).digest() != check:
+        return 0, RunningSha256()
+    (covered,) = _RUNNING_HEAD.unpack_from(head)
+    if covered > offset:
+        return 0, RunningSha256()
+    try:
+        return covered, RunningSha256(head[_RUNNING_HEAD.size :])
+    except ValueError:  # saved with libcrypto, read without it
+        return 0, RunningSha256()
 
 
 def running_forget(upload_id: str) -> None:
-    with _RUNNING_LOCK:
-        _RUNNING.pop(upload_id, None)
+    running_path(upload_id).unlink(missing_ok=True)
 
 
 def partials_older_than(seconds: float) -> Iterator[str]:
@@ -191,3 +229,24 @@ def partials_older_than(seconds: float) -> Iterator[str]:
                 yield path.name.removesuffix(SUFFIX)
         except FileNotFoundError:
             continue
+
+
+def running_strays_remove(seconds: float) -> int:
+    """Removes saved sha256 states (and half-written ones) untouched for `seconds`
+    whose partial file is gone: a crash between the partial's rename into the
+    originals, or its removal, and theirs. Returns how many were removed."""
+    directory = uploads_directory()
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - seconds
+    removed = 0
+    for path in [*directory.glob(f"*{RUNNING_SUFFIX}"), *directory.glob("*.tmp")]:
+        upload_id = path.name.split(".", 1)[0]
+        try:
+            if partial_path(upload_id).exists() or path.stat().st_mtime >= cutoff:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -22,6 +23,7 @@ from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tus import protocol
 from capture_api.tus import schema as tus_schema
 from capture_api.tus.append import upload_append
+from capture_api.tus.auth import UploadTokenAuthentication
 from capture_api.tus.protocol import TusRefusal
 from capture_api.tus.service import upload_create, upload_for, upload_terminate
 
@@ -37,6 +39,8 @@ class TokenOrDiscovery(IsAuthenticated):
 
 
 class TusView(ErrorEnvelope, APIView):
+    # The API's own pair (settings.REST_FRAMEWORK), with knox's cheaper per request.
+    authentication_classes = [UploadTokenAuthentication, SessionAuthentication]
     permission_classes = [TokenOrDiscovery]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from capture_api.models import ResumableUpload, UploadStatus
 from capture_api.tasks import expire_uploads
 from capture_api.tus.storage import partial_path
+from hub.accounts.models import HubToken
 from hub.accounts.roles import Role
 from hub.captures.models import Capture
 from hub.captures.storage import file_sha256
@@ -568,3 +569,17 @@ def test_two_patches_at_once_do_not_interleave(
     slow.send(read_range(path, 1000, MB - 1000))
     assert f"Upload-Offset: {MB}" in slow.hang_up()
     assert partial_path(upload.pk).read_bytes() == read_range(path, 0, MB)
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_refused_and_deleted(capturer_client: APIClient, media: bytes) -> None:
+    url = create(capturer_client, len(media))["Location"]
+    tokens = HubToken.objects.filter(user=capturer_client.user)
+    tokens.update(expiry=timezone.now() - timedelta(seconds=1))
+
+    answered = patch(capturer_client, url, 0, media)
+
+    assert answered.status_code == 401
+    assert answered.json()["error"]["code"] == "authentication_failed"
+    assert not tokens.exists()
+    assert ResumableUpload.objects.get(pk=upload_id_of(url)).offset == 0
