@@ -27,14 +27,19 @@ class AuditedAdminSignIn(AdminAuthenticationForm):
         try:
             cleaned = super().clean()
         except ValidationError:
+            # django-axes marks the request once this failure locks the user out.
+            locked = bool(getattr(self.request, "axes_locked_out", False))
             audit_record(
                 action="sign-in",
                 actor=AnonymousUser(),
                 entity="admin",
                 address=address,
                 outcome=Outcome.REFUSED,
-                note=f"admin, as {self.cleaned_data.get('username', '')!r}",
+                note=f"admin, as {self.cleaned_data.get('username', '')!r}"
+                + (": locked out" if locked else ""),
             )
+            if self.request is not None:
+                self.request.hub_sign_in_audited = True  # type: ignore[attr-defined]
             raise
         audit_record(action="sign-in", actor=self.get_user(), entity="admin", address=address)
         return cleaned

@@ -14,12 +14,15 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from hub.accounts.models import HubToken
 from hub.accounts.roles import user_is_device
 from hub.accounts.tokens import token_issue
+from hub.audit.models import Outcome
+from hub.audit.services import audit_record
 
 
 class SignInRefused(Exception):
@@ -72,6 +75,16 @@ def lockout_response(
     """django-axes' answer to a locked-out sign-in outside the API (the admin): 429, Retry-After."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     wait = lockout_remaining_seconds(str(username))
+    # A try the admin's sign-in form saw is on record already (hub.accounts.admin).
+    if not getattr(request, "hub_sign_in_audited", False):
+        audit_record(
+            action="sign-in",
+            actor=AnonymousUser(),
+            entity="admin",
+            address=request.META.get("REMOTE_ADDR"),
+            outcome=Outcome.REFUSED,
+            note=f"admin, as {str(username)!r}: locked out",
+        )
     response = HttpResponse(
         f"Too many failed sign-ins for this user: try again in {math.ceil(wait / 60)} minutes.",
         status=429,

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
+from hub.audit.models import AuditEvent, Outcome
 
 PASSWORD = "a-long-ward-passphrase"
 TOKEN = "/api/v1/auth/token"
@@ -82,3 +83,7 @@ def test_failures_on_the_admin_lock_the_user_out_of_the_admin_too() -> None:
     assert locked.status_code == 429
     assert 0 < int(locked["Retry-After"]) <= 15 * 60
     assert sign_in(PASSWORD, username="imaging-it").status_code == 429
+    # One event per try: the fifth failure locked the user out, the sixth was refused for it.
+    refused = AuditEvent.objects.filter(action="sign-in", outcome=Outcome.REFUSED, entity="admin")
+    assert refused.count() == 6
+    assert refused.filter(note__endswith="locked out").count() == 2
