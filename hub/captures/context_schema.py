@@ -69,6 +69,8 @@ SHAPES: dict[tuple[type, str], dict[str, Any]] = {
     },
     (CaptureContext, "tap"): {**POINT, "description": "a point on the wound, to seed its outline"},
 }
+# Set by the hub before writing, never read from a client's JSON.
+HUB_ONLY = {(CaptureContext, "wound_tracking")}
 SESSION_PROPERTY = {
     "type": "string",
     "format": "uuid",
@@ -129,6 +131,8 @@ def _object_schema(cls: type) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required = []
     for field in dataclasses.fields(cls):
+        if (cls, field.name) in HUB_ONLY:
+            continue
         schema, nullable = _property(cls, field.name, hints[field.name])
         if nullable:
             schema["nullable"] = True
