@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-# Per package, not per session: Playwright's sync API allows one instance at a time in
-# a thread, so each package's browser stops before the next package's starts.
-@pytest.fixture(scope="package", name="chromium")
-def chromium_fixture() -> Iterator[object]:
+@contextmanager
+def chromium_running() -> Iterator[object]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
@@ -49,3 +48,20 @@ def chromium_fixture() -> Iterator[object]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+# Per package, not per session: Playwright's sync API allows one instance at a time in
+# a thread, so each package's browser stops before the next package's starts.
+@pytest.fixture(scope="package", name="chromium")
+def chromium_fixture() -> Iterator[object]:
+    with chromium_running() as browser:
+        yield browser
+
+
+# Per module, for a package whose tests pytest-django runs apart (its transactional
+# ones after every other package's): a package's browser would still be running when
+# the next package's starts.
+@pytest.fixture(scope="module", name="chromium")
+def chromium_module_fixture() -> Iterator[object]:
+    with chromium_running() as browser:
+        yield browser

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from hub.accounts.roles import Role
 from hub.captures.models import Capture, CaptureStatus
 from hub.delivery.models import WithdrawalStatus
-from tests.browser import chromium_fixture  # noqa: F401  (the fixture `chromium`)
+from tests.browser import chromium_module_fixture  # noqa: F401  (the fixture `chromium`)
 from tests.hub.factories import received_capture
 from tests.hub.matching.fhir_fixtures import Hospital
 from tests.hub.workbench import conftest as workbench
