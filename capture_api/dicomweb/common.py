@@ -9,13 +9,7 @@ from capture_api.auditing import audit_request, capture_create_note
 from capture_api.dicomweb.multipart import Part
 from hub.captures.models import Capture
 from hub.captures.receive import CaptureRefused, Upload
-from hub.captures.stow import (
-    CANNOT_UNDERSTAND,
-    DUPLICATE_SOP_INSTANCE,
-    OUT_OF_RESOURCES,
-    PROCESSING_FAILURE,
-    StowRefused,
-)
+from hub.captures.stow import StowRefused, refusal_code
 from hub.pipeline.start import capture_submit
 
 SNIFF_BYTES = 4096
@@ -77,12 +71,7 @@ def part_submit(
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )
     except CaptureRefused as refused:
-        code = {
-            400: CANNOT_UNDERSTAND,
-            413: OUT_OF_RESOURCES,
-            415: CANNOT_UNDERSTAND,
-            422: DUPLICATE_SOP_INSTANCE,
-        }.get(refused.status, PROCESSING_FAILURE)
+        code = refusal_code(refused.status)
         raise StowRefused(
             refused.reason,
             code=code,

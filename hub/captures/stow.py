@@ -28,6 +28,18 @@ DUPLICATE_SOP_INSTANCE = 0x0111  # PS3.7 C.4.4: another instance under this UID
 # target (10.5.1.1.1, answered 409 per 10.5.3.1); implementation-specific, as
 # dcm4chee's archive answers it.
 STUDY_INSTANCE_UID_MISMATCH = 0xC409
+# A receipt's refusal (its HTTP status, hub.captures.receive.CaptureRefused) as the
+# status a DICOM client is answered with, by STOW-RS and by C-STORE alike.
+REFUSAL_CODES = {
+    400: CANNOT_UNDERSTAND,
+    413: OUT_OF_RESOURCES,
+    415: CANNOT_UNDERSTAND,
+    422: DUPLICATE_SOP_INSTANCE,
+}
+
+
+def refusal_code(status: int) -> int:
+    return REFUSAL_CODES.get(status, PROCESSING_FAILURE)
 
 
 class StowRefused(Exception):

@@ -28,11 +28,9 @@ from hub.audit.services import audit_record
 from hub.captures.receive import CaptureRefused, Upload
 from hub.captures.storage import file_sha256
 from hub.captures.stow import (
-    CANNOT_UNDERSTAND,
-    DUPLICATE_SOP_INSTANCE,
     OUT_OF_RESOURCES,
-    PROCESSING_FAILURE,
     StowRefused,
+    refusal_code,
     stow_instance_read,
 )
 from hub.listener.callers import Caller
@@ -86,12 +84,7 @@ def instance_store(*, path: Path, caller: Caller, address: str) -> int:
             max_bytes=settings.HUB_MAX_UPLOAD_BYTES,
         )
     except CaptureRefused as refused:
-        code = {
-            400: CANNOT_UNDERSTAND,
-            413: OUT_OF_RESOURCES,
-            415: CANNOT_UNDERSTAND,
-            422: DUPLICATE_SOP_INSTANCE,
-        }.get(refused.status, PROCESSING_FAILURE)
+        code = refusal_code(refused.status)
         return _refused(user, entity, address, code, refused.reason)
     except OSError as error:
         # The disk filled or failed under the move: a later try may find room.
