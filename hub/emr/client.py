@@ -299,15 +299,10 @@ class FhirClient:
                     response = self._session.send(
                         request, timeout=self.timeout, allow_redirects=False
                     )
-            except requests.exceptions.SSLError as exc:
+            except (requests.ConnectionError, requests.Timeout) as exc:
                 if _certificate_refused(exc):
                     # A certificate that does not verify stays so until a person acts.
-                    raise FhirError(
-                        f"{what}: SSLError, the server's certificate does not verify"
-                    ) from None
-                reason = f"{what}: SSLError"
-                retryable = idempotent or _never_sent(exc)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise FhirError(f"{what}: SSLError, certificate does not verify") from None
                 reason = f"{what}: {type(exc).__name__}"
                 retryable = idempotent or _never_sent(exc)
             except requests.RequestException as exc:
