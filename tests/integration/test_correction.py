@@ -34,12 +34,13 @@ def wait_for_withdrawal(capture_id: str, timeout: float = 60) -> Withdrawal:
     raise AssertionError("the old instance was not withdrawn in time")
 
 
-def test_a_correction_after_delivery_withdraws_the_wrong_instance(
+def archived_under_the_wrong_patient(
     hub_stack: OrthancPeer,
     capturer_client: APIClient,
     wait_for_status: Callable[..., Capture],
     tmp_path: Path,
-) -> None:
+) -> dict:
+    """A wound photo sent under MRN-WRONG (ROE^RICHARD), archived in Orthanc: the API's answer."""
     photo = BytesIO(make_jpeg(tmp_path / "wound.jpg", width=320, height=240).read_bytes())
     photo.name = "wound.jpg"
     wrong = {"patient": {"id": "MRN-WRONG", "name": "ROE^RICHARD"}, "specialty": "wound"}
@@ -49,8 +50,20 @@ def test_a_correction_after_delivery_withdraws_the_wrong_instance(
         format="multipart",
     ).json()
     wait_for_status(created["id"], "archived")
+    assert hub_stack.find_instance(created["dicom"]["sop_instance_uid"])
+    return created
+
+
+def test_a_correction_after_delivery_withdraws_the_wrong_instance(
+    hub_stack: OrthancPeer,
+    capturer_client: APIClient,
+    wait_for_status: Callable[..., Capture],
+    tmp_path: Path,
+) -> None:
+    created = archived_under_the_wrong_patient(
+        hub_stack, capturer_client, wait_for_status, tmp_path
+    )
     old_uid = created["dicom"]["sop_instance_uid"]
-    assert hub_stack.find_instance(old_uid)
     operator = user_create_or_update(username="it-ops", role=Role.OPERATOR)
 
     right = {"patient": {"id": "MRN-RIGHT", "name": "DOE^JANE"}, "specialty": "wound"}

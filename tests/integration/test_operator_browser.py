@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
@@ -18,8 +17,7 @@ from tests.browser import chromium_module_fixture  # noqa: F401  (the fixture `c
 from tests.hub.factories import received_capture
 from tests.hub.matching.fhir_fixtures import Hospital
 from tests.hub.workbench import conftest as workbench
-from tests.integration.test_correction import wait_for_withdrawal
-from tests.media import make_jpeg
+from tests.integration.test_correction import archived_under_the_wrong_patient, wait_for_withdrawal
 from tests.peers.fhir import FhirEngine
 from tests.peers.orthanc import OrthancPeer
 
@@ -73,17 +71,10 @@ def test_refiling_an_archived_capture_through_the_picker_re_archives_it_under_th
     admin_page,
     tmp_path: Path,
 ) -> None:
-    photo = BytesIO(make_jpeg(tmp_path / "wound.jpg", width=320, height=240).read_bytes())
-    photo.name = "wound.jpg"
-    wrong = {"patient": {"id": "MRN-WRONG", "name": "ROE^RICHARD"}, "specialty": "wound"}
-    created = capturer_client.post(
-        "/api/v1/captures",
-        {"file": photo, "context": json.dumps(wrong)},
-        format="multipart",
-    ).json()
-    wait_for_status(created["id"], "archived")
+    created = archived_under_the_wrong_patient(
+        hub_stack, capturer_client, wait_for_status, tmp_path
+    )
     old_uid = created["dicom"]["sop_instance_uid"]
-    assert hub_stack.find_instance(old_uid)
     right = loaded.mrns["jane"]
     page = admin_page(Role.OPERATOR)
     url = f"{LIST}{created['id']}/reconcile/"

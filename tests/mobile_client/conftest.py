@@ -12,18 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM_ARGS as BROWSER_ARGS
+
 PWA = Path(__file__).resolve().parents[2] / "mobile_client" / "pwa"
-CHROMIUM = "/usr/bin/chromium"
 # docs: PEERS.md "Browser tests"; the fake camera plays a file of our own.
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
+    *BROWSER_ARGS,
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
