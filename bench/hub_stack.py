@@ -3,8 +3,9 @@
 `running_hub()` makes a database of its own on 127.0.0.1:5432 (trust auth),
 takes an empty Redis database number on 127.0.0.1:6379 and a queue prefix of
 its own, starts Orthanc (tests/peers/orthanc.py), migrates, makes a capturer
-with `manage.py hubuser`, and runs gunicorn and one Celery worker with its
-beat (the commands of hub/launch.py) on free loopback ports, with
+with `manage.py hubuser`, and runs gunicorn and the Celery processes that
+the tree's own hub/launch.py starts (one worker with both queues, or one per
+queue, and beat) on free loopback ports, with
 HUB_DATA_DIR in a temporary folder. On leaving the block, by error or Ctrl-C
 included, it stops every process it started (by pid), drops the database,
 deletes its Redis keys and removes the folder.
@@ -101,7 +102,9 @@ class Hub:
     database_url: str
     orthanc: OrthancPeer
     web: subprocess.Popen[bytes]
-    worker: subprocess.Popen[bytes]
+    # By the names hub/launch.py gives them: "worker" (both queues) before
+    # commit 'one worker per queue', "cpu-worker" and "io-worker" since; and "beat".
+    workers: dict[str, subprocess.Popen[bytes]]
     logs: Path
     env: dict[str, str] = field(repr=False)
     queries: int = 0
@@ -113,7 +116,10 @@ class Hub:
         return {"Authorization": f"Token {self.token}"}
 
     def hub_cpu(self) -> float:
-        return cpu_seconds([self.web.pid, self.worker.pid])
+        return cpu_seconds([self.web.pid, *self.worker_pids()])
+
+    def worker_pids(self) -> list[int]:
+        return [process.pid for process in self.workers.values()]
 
     def web_cpu(self) -> float:
         return cpu_seconds([self.web.pid])
@@ -128,7 +134,7 @@ class Hub:
         return process.pid
 
     def check_alive(self) -> None:
-        for name, process in (("gunicorn", self.web), ("celery", self.worker)):
+        for name, process in (("gunicorn", self.web), *self.workers.items()):
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.logs}")
 
@@ -180,6 +186,24 @@ def _manage(tree: Path, env: dict[str, str], *arguments: str) -> subprocess.Comp
     return done
 
 
+def _celery_commands(tree: Path, env: dict[str, str], data_dir: Path) -> list[tuple[str, list]]:
+    """The Celery children (name, command) that `make run` of `tree` starts."""
+    script = (
+        "import json, sys; from pathlib import Path; from hub.launch import hub_children; "
+        "print(json.dumps([[c.name, c.command] for c in hub_children(sys.executable, "
+        "Path(sys.argv[1])) if c.name not in ('web', 'dicom')]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(data_dir)],
+        cwd=tree,
+        env={**env, "HUB_DICOM_PORT": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [(name, command) for name, command in json.loads(done.stdout)]
+
+
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
@@ -226,22 +250,21 @@ def running_hub(
                 made = _manage(tree, env, "hubuser", "bench", "--role", "capturer")
                 token = made.stdout.strip().splitlines()[-1].strip()
                 worker_log = logs / "celery.log"
-                # The commands of hub/launch.py; each process leads a session of its
-                # own, so Ctrl-C reaches only this script, which stops them in order.
-                with worker_log.open("ab") as log:
-                    worker = subprocess.Popen(
-                        [
-                            *(python, "-m", "celery", "-A", "hub", "worker", "--beat"),
-                            *("--schedule", str(data_dir / "celerybeat-schedule")),
-                            *("-Q", f"{prefix}.cpu,{prefix}.io", "--loglevel", "INFO"),
-                        ],
-                        cwd=tree,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                processes.append(worker)
+                workers: dict[str, subprocess.Popen[bytes]] = {}
+                # The commands of the tree's hub/launch.py; each process leads a
+                # session of its own, so Ctrl-C reaches only this script, which
+                # stops them in order. All of them log into one file.
+                for name, command in _celery_commands(tree, env, data_dir):
+                    with worker_log.open("ab") as log:
+                        workers[name] = subprocess.Popen(
+                            command,
+                            cwd=tree,
+                            env=env,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        )
+                    processes.append(workers[name])
                 web_log = logs / "gunicorn.log"
                 with web_log.open("ab") as log:
                     web = subprocess.Popen(
@@ -261,7 +284,14 @@ def running_hub(
                 processes.append(web)
                 url = f"http://{HOST}:{port}"
                 _wait(lambda: _answers(f"{url}/healthz"), "gunicorn", web, web_log)
-                _wait(lambda: b" ready." in worker_log.read_bytes(), "celery", worker, worker_log)
+                ready = len([name for name in workers if name != "beat"])
+                for name, process in workers.items():
+                    _wait(
+                        lambda: worker_log.read_bytes().count(b" ready.") >= ready,
+                        name,
+                        process,
+                        worker_log,
+                    )
                 hub = Hub(
                     url=url,
                     token=token,
@@ -269,7 +299,7 @@ def running_hub(
                     database_url=database_url,
                     orthanc=orthanc,
                     web=web,
-                    worker=worker,
+                    workers=workers,
                     logs=logs,
                     env=env,
                 )

@@ -12,7 +12,7 @@ orientation 6; bench/photos.py). In order:
 2. Orthanc's own ingest: the same photos wrapped by img2dcm beforehand
    (untimed), sent by STOW-RS over keep-alive connections from
    ``--ingest-lanes`` threads;
-3. the hub (bench/hub_stack.py: gunicorn and a Celery worker with beat as
+3. the hub (bench/hub_stack.py: gunicorn and the Celery workers and beat as
    `make run` starts them, on PostgreSQL and Redis), ``--burst`` photos POSTed
    to /api/v1/captures from ``--clients`` threads at once;
 4. the hub at a steady ``--steady-rate`` photos/s for ``--steady-seconds``.
@@ -314,15 +314,17 @@ def main() -> None:
             print(table(phases[-1:]), flush=True)
             profile: contextlib.AbstractContextManager = contextlib.nullcontext()
             if args.profile:
-                pids = {"worker": hub.worker.pid, "web": hub.web.pid}
+                workers = {n: w.pid for n, w in hub.workers.items() if n != "beat"}
+                pids = {**workers, "web": hub.web.pid}
                 profile = recording(
                     py_spy_binary(args.py_spy), pids, args.profile, idle=args.profile_idle
                 )
             burst_phase, order = hub_burst(hub, burst, args.clients, profile)
             if args.profile:
+                tasks = "hub/pipeline/tasks.py"
                 print_summary(
                     {
-                        "worker": (args.profile / "worker.collapsed.txt", "hub/pipeline/tasks.py"),
+                        **{n: (args.profile / f"{n}.collapsed.txt", tasks) for n in workers},
                         "web": (args.profile / "web.collapsed.txt", "capture_api/"),
                     }
                 )

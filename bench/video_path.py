@@ -4,7 +4,7 @@ Run from the repository root:  .venv/bin/python bench/video_path.py [--quick]
 
 The source is wrap_video.py's passthrough H.264 High 4.1 MP4 (1 GiB, cached in
 bench/out/; ``--quick`` makes a 64 MiB one). The hub runs as bench/hub_stack.py
-starts it (gunicorn, a Celery worker with beat, PostgreSQL, Redis, a real
+starts it (gunicorn, the Celery workers and beat, PostgreSQL, Redis, a real
 Orthanc). Measured, in one run:
 
 - ``cp`` of the file into the hub's data folder then ``sync`` of the copy
@@ -221,7 +221,7 @@ def main() -> None:
         cp_sync = time_cp_sync(source, hub.data_dir)
         roots = {
             "gunicorn": [hub.web.pid],
-            "celery": [hub.worker.pid],
+            "celery": hub.worker_pids(),
             "Orthanc": [hub.orthanc_pid()],
         }
         with PeakRss(roots) as peaks:

@@ -1,8 +1,9 @@
 """`make run`: the whole hub on one machine - web, worker and beat - embedded defaults.
 
 Prepares the data directory (a secret key of its own, migrations, static
-files), then runs gunicorn, a Celery worker and Celery beat (which sweeps for
-due retries and stalled work) as three children, and the DICOM listener when
+files), then runs gunicorn, a Celery worker for each queue (cpu: one process
+per core; io: HUB_IO_WORKERS, 2) and Celery beat (which sweeps for due
+retries and stalled work) as children, and the DICOM listener when
 HUB_DICOM_PORT is set, and keeps them running: a
 child that exits is started again after a backoff (1 s, doubling to a minute,
 back to 1 s once it has stayed up a minute). Only Ctrl-C (or SIGTERM) stops
@@ -131,6 +132,8 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
     port = os.environ.get("HUB_PORT", "8000")
     prefix = os.environ.get("HUB_QUEUE_PREFIX", "hub")
     celery = [python, "-m", "celery", "-A", "hub"]
+    worker = [*celery, "worker", "--loglevel", "INFO"]
+    io_workers = os.environ.get("HUB_IO_WORKERS", "2")
     # The DICOM listener (docs/dimse.md) only where a port is set.
     dicom = [Child("dicom", [python, "manage.py", "dicom_listener"])]
     if os.environ.get("HUB_DICOM_PORT", "").strip() in ("", "0"):
@@ -160,9 +163,15 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
                 *tls_arguments(os.environ),
             ],
         ),
+        # One worker per queue: a delivery waiting on the archive must not hold
+        # one of the cpu slots (one per core), or a core idles while it waits.
         Child(
-            "worker",
-            [*celery, "worker", "-Q", f"{prefix}.cpu,{prefix}.io", "--loglevel", "INFO"],
+            "cpu-worker",
+            [*worker, "-Q", f"{prefix}.cpu", "--hostname", f"cpu.{prefix}@%h"],
+        ),
+        Child(
+            "io-worker",
+            [*worker, "-Q", f"{prefix}.io", "--hostname", f"io.{prefix}@%h", "-c", io_workers],
         ),
         # Beat on its own: the sweep must not die with one worker. Two beats
         # would only send work twice, which every step's claim makes harmless.

@@ -110,16 +110,20 @@ def test_make_run_restarts_its_killed_worker_and_stops_only_on_ctrl_c(tmp_path: 
                 return False
 
         wait_until(web_answers, timeout=120, what="the web answers", log=log.read_text())
-        wait_until(lambda: pids("worker") and pids("beat"), timeout=30, what="worker and beat")
-        os.kill(pids("worker")[0], signal.SIGKILL)
         wait_until(
-            lambda: len(pids("worker")) == 2,
+            lambda: pids("cpu-worker") and pids("io-worker") and pids("beat"),
+            timeout=30,
+            what="the workers and beat",
+        )
+        os.kill(pids("cpu-worker")[0], signal.SIGKILL)
+        wait_until(
+            lambda: len(pids("cpu-worker")) == 2,
             timeout=30,
             what="the worker started again",
             log=log.read_text(),
         )
         assert launcher.poll() is None  # the hub did not stop with its worker
-        children = pids("web") + pids("worker")[1:] + pids("beat")
+        children = pids("web") + pids("cpu-worker")[1:] + pids("io-worker") + pids("beat")
 
         launcher.send_signal(signal.SIGINT)
         launcher.wait(timeout=90)
