@@ -8,27 +8,33 @@ Content Item Macro (PS3.3 Table 10-2), with the Value Types TID 1410 gives the
 two concepts: TEXT (Text Value) and UIDREF (UID (0040,A124), type 1C on
 UIDREF). dciodvfy's Content Item Macro takes UIDREF among its enumerated Value
 Types (it refuses, say, SCOORD there) and asks for the UID with it.
+
+The two concepts are written out rather than taken from
+``pydicom.sr.codedict``: any ``pydicom.sr`` import loads its whole concept
+dictionary, about a tenth of the command line's start-up for every photo
+(tests/encapsulate/test_cli_imports.py).
 """
 
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.sr.codedict import codes
-from pydicom.sr.coding import Code
 
 from encapsulate.context.capture import WoundTracking
 
+# (Code Value, Coding Scheme Designator, Code Meaning), as PS3.16 Annex D lists them.
+Concept = tuple[str, str, str]
+TRACKING_IDENTIFIER: Concept = ("112039", "DCM", "Tracking Identifier")
+TRACKING_UNIQUE_IDENTIFIER: Concept = ("112040", "DCM", "Tracking Unique Identifier")
 
-def _concept(code: Code) -> Dataset:
+
+def _concept(code: Concept) -> Dataset:
     item = Dataset()
-    item.CodeValue = code.value
-    item.CodingSchemeDesignator = code.scheme_designator
-    item.CodeMeaning = code.meaning
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code
     return item
 
 
-def _item(value_type: str, name: Code) -> Dataset:
+def _item(value_type: str, name: Concept) -> Dataset:
     item = Dataset()
     item.ValueType = value_type
     item.ConceptNameCodeSequence = [_concept(name)]
@@ -39,8 +45,8 @@ def acquisition_context(tracking: WoundTracking | None) -> Sequence:
     """The sequence's items: none without a wound, else its two tracking items."""
     if tracking is None:
         return Sequence()
-    identifier = _item("TEXT", codes.DCM.TrackingIdentifier)
+    identifier = _item("TEXT", TRACKING_IDENTIFIER)
     identifier.TextValue = tracking.identifier
-    uid = _item("UIDREF", codes.DCM.TrackingUniqueIdentifier)
+    uid = _item("UIDREF", TRACKING_UNIQUE_IDENTIFIER)
     uid.UID = tracking.uid
     return Sequence([identifier, uid])
