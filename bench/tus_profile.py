@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hub_stack import machine_note, running_hub
-from video_path import upload
+from video_path import DEFAULT_CHUNK_BYTES, upload
 from wrap_video import OUT, looped_video
 
 CONFIG = """
@@ -54,7 +54,7 @@ def main() -> None:
         config = Path(folder) / "gunicorn_profile.py"
         config.write_text(CONFIG.format(folder=folder))
         with running_hub(extra_env={"GUNICORN_CMD_ARGS": f"-c {config}"}) as hub:
-            sent = upload(hub, source)
+            sent = upload(hub, source, DEFAULT_CHUNK_BYTES)
         print(
             f"upload {sent['seconds']:.2f} s, {sent['chunks']} chunks, "
             f"median PATCH (client) {float(sent['median_patch']) * 1000:.1f} ms"

@@ -9,9 +9,9 @@ Orthanc). Measured, in one run:
 
 - ``cp`` of the file into the hub's data folder then ``sync`` of the copy
   (the second of two runs: the page cache is warm, as for the upload);
-- the tus upload through the agent's client (tuspy, 8 MiB chunks, a checksum
-  per chunk), from creation to the last PATCH answered, and how long the last
-  PATCH took against the median one;
+- the tus upload through the agent's client (tuspy, ``--chunk-mib`` chunks,
+  by default the agent's, a checksum per chunk), from creation to the last
+  PATCH answered, and how long the last PATCH took against the median one;
 - from the last PATCH to archived, split by the hub's own timestamps (capture
   recorded, DICOM written, delivery begun, delivered);
 - the references: ``python -m encapsulate dicom`` of the same source (a fresh
@@ -43,7 +43,8 @@ from hub_stack import Hub, machine_note, running_hub, source_tree
 from processes import PeakRss, interrupt_on_sigterm
 from wrap_video import GIB, OUT, looped_video, source_video
 
-from mobile_client.agent.hub_client import HubClient  # on the path through hub_stack
+# On the path through hub_stack.
+from mobile_client.agent.hub_client import DEFAULT_CHUNK_BYTES, HubClient
 
 CONTEXT = {
     "patient": {
@@ -57,7 +58,6 @@ CONTEXT = {
     "captured_at": "2026-11-28T10:15:00+01:00",
     "description": "Dressing change",
 }
-CHUNK = 8 * 1024**2
 BOUNDARY = "bench-video-boundary"
 DRAIN_TIMEOUT = 1800.0
 POLL = 0.25
@@ -75,8 +75,8 @@ def time_cp_sync(source: Path, folder: Path) -> float:
     return seconds
 
 
-def upload(hub: Hub, source: Path) -> dict[str, float | str]:
-    client = HubClient(hub.url, hub.token, chunk_bytes=CHUNK)
+def upload(hub: Hub, source: Path, chunk_bytes: int) -> dict[str, float | str]:
+    client = HubClient(hub.url, hub.token, chunk_bytes=chunk_bytes)
     chunk_ends: list[float] = []
     start = time.perf_counter()
     url = client.create_upload(
@@ -201,6 +201,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a 64 MiB video: a quick check")
     parser.add_argument("--no-chunked", action="store_true", help="skip the chunked STOW")
     parser.add_argument(
+        "--chunk-mib", type=int, default=DEFAULT_CHUNK_BYTES // 1024**2, help="MiB per tus PATCH"
+    )
+    parser.add_argument(
         "--tree", type=Path, help="source tree the hub runs from (default: this one)"
     )
     parser.add_argument(
@@ -226,7 +229,7 @@ def main() -> None:
         }
         with PeakRss(roots) as peaks:
             cpu_upload = hub.hub_cpu()
-            sent = upload(hub, source)
+            sent = upload(hub, source, args.chunk_mib * 1024**2)
             cpu_upload = hub.hub_cpu() - cpu_upload
             cpu_hub, cpu_orthanc = hub.hub_cpu(), hub.orthanc_cpu()
             capture = wait_archived(hub, str(sent["url"]))
@@ -253,7 +256,7 @@ def main() -> None:
     reference = wrap + with_length
     rows = [
         (
-            "tus upload, 8 MiB chunks",
+            f"tus upload, {args.chunk_mib} MiB chunks",
             f"{upload_s:.2f}",
             f"cp + sync: {cp_sync:.2f}",
             f"{upload_s / cp_sync:.2f}x",
