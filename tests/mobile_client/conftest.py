@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from hub.accounts.roles import Role
+from hub.accounts.services import user_create_or_update
 from tests.browser import CHROMIUM
 from tests.browser import CHROMIUM_ARGS as BROWSER_ARGS
 
@@ -23,6 +25,8 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 WRISTBAND_MRN = "MRN-0042"
+# What every test user of the app signs in with (the fixture `nurse`, steps.sign_in).
+PASSWORD = "wound-care-4-ever"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -153,3 +157,16 @@ def make_jpeg(path: Path, *, kind: str, size: tuple[int, int] = (1600, 1200)) ->
         image = (image // 10).astype(np.uint8)
     cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
     return path
+
+
+@pytest.fixture
+def nurse(transactional_db: None) -> str:
+    """A capturer who signs in to the app with PASSWORD."""
+    user_create_or_update(username="nurse.kim", role=Role.CAPTURER, password=PASSWORD)
+    return "nurse.kim"
+
+
+@pytest.fixture
+def no_emr(settings) -> None:
+    """The hub has no EMR to look patients up in (HUB_FHIR_URL empty)."""
+    settings.HUB_FHIR_URL = None

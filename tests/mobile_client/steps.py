@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.axe import axe_violations, describe
-from tests.mobile_client.conftest import make_jpeg
-
-PASSWORD = "wound-care-4-ever"
+from tests.mobile_client.conftest import PASSWORD, make_jpeg
 
 
 def accessible(page, screen: str) -> None:

@@ -8,26 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.accounts.roles import Role
-from hub.accounts.services import user_create_or_update
 from tests.mobile_client.conftest import CHROMIUM, CHROMIUM_ARGS, make_jpeg
-from tests.mobile_client.steps import PASSWORD, accessible, sign_in, typed_patient
+from tests.mobile_client.steps import accessible, sign_in, typed_patient
 
 pytestmark = pytest.mark.integration
 
 # Every region of the whole figure, as a nurse taps it.
 REGIONS = ["Head and neck", "Trunk", "Right arm", "Left arm", "Right leg", "Left leg"]
-
-
-@pytest.fixture
-def nurse(transactional_db: None) -> str:
-    user_create_or_update(username="nurse.kim", role=Role.CAPTURER, password=PASSWORD)
-    return "nurse.kim"
-
-
-@pytest.fixture
-def no_emr(settings) -> None:
-    settings.HUB_FHIR_URL = None
 
 
 def test_every_body_map_target_is_44_px_or_more_with_one_name(

@@ -22,17 +22,14 @@ from pathlib import Path
 import pytest
 
 from capture_api.models import ResumableUpload
-from hub.accounts.roles import Role
-from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
 from tests.axe import axe_violations, describe
 from tests.hub.matching.fhir_fixtures import MRN_SYSTEM, Hospital, patient, transaction
-from tests.mobile_client.conftest import WRISTBAND_MRN, make_jpeg
+from tests.mobile_client.conftest import PASSWORD, WRISTBAND_MRN, make_jpeg
 from tests.peers.fhir import FhirEngine
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "wound-care-4-ever"
 # Set CAPTURE_APP_SCREENSHOTS=DIR to keep a phone-sized screenshot of every screen.
 SCREENSHOTS = (
     Path(os.environ["CAPTURE_APP_SCREENSHOTS"]) if "CAPTURE_APP_SCREENSHOTS" in os.environ else None
@@ -54,18 +51,6 @@ def shot(page, name: str) -> None:
     if SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def nurse(transactional_db: None) -> str:
-    user_create_or_update(username="nurse.ann", role=Role.CAPTURER, password=PASSWORD)
-    return "nurse.ann"
-
-
-@pytest.fixture
-def no_emr(settings) -> None:
-    """The hub has no EMR to look patients up in (HUB_FHIR_URL empty)."""
-    settings.HUB_FHIR_URL = None
 
 
 @pytest.fixture(scope="module")

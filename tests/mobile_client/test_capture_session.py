@@ -14,13 +14,10 @@ import pydicom
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from hub.accounts.roles import Role
-from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture
 from tests.hub.matching.fhir_fixtures import Hospital
 from tests.mobile_client.conftest import make_jpeg
 from tests.mobile_client.steps import (
-    PASSWORD,
     accessible,
     banner,
     sign_in,
@@ -47,17 +44,6 @@ AGE_FIRST_SENT_LINE = """(ms) => new Promise((ok, ko) => {
   };
 })"""
 AT_HUB = ["received", "inspected", "matched", "unmatched", "encapsulated", "delivering", "archived"]
-
-
-@pytest.fixture
-def nurse(transactional_db: None) -> str:
-    user_create_or_update(username="nurse.kim", role=Role.CAPTURER, password=PASSWORD)
-    return "nurse.kim"
-
-
-@pytest.fixture
-def no_emr(settings) -> None:
-    settings.HUB_FHIR_URL = None
 
 
 def test_photos_taken_survive_a_reload_and_the_sent_list_follows_them(

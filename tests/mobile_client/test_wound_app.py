@@ -17,16 +17,11 @@ from hub.captures.models import Capture
 from hub.wounds.models import Wound
 from tests.encapsulate.measure.scenes import render
 from tests.mobile_client.steps import sign_in, typed_patient
-from tests.mobile_client.test_capture_app import nurse, shot  # noqa: F401  (fixture)
+from tests.mobile_client.test_capture_app import shot
 
 pytestmark = pytest.mark.integration
 
 MRN = "MRN-WOUND-1"
-
-
-@pytest.fixture
-def no_emr(settings) -> None:
-    settings.HUB_FHIR_URL = None
 
 
 def to_wound_camera(page) -> None:
@@ -78,7 +73,7 @@ def area_shown(result) -> float:
 
 
 def test_a_traced_outline_is_measured_and_its_area_shown(
-    app_url: str, phone_without_worker, nurse: str, no_emr: None, hub_stack, celery_worker,  # noqa: F811
+    app_url: str, phone_without_worker, nurse: str, no_emr: None, hub_stack, celery_worker,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     page = phone_without_worker.new_page()
@@ -120,7 +115,7 @@ def test_a_traced_outline_is_measured_and_its_area_shown(
 
 
 def test_a_known_wound_is_framed_by_its_ghost_and_its_trend_has_two_points(
-    app_url: str, phone_without_worker, nurse: str, no_emr: None, hub_stack, celery_worker,  # noqa: F811
+    app_url: str, phone_without_worker, nurse: str, no_emr: None, hub_stack, celery_worker,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     page = phone_without_worker.new_page()
