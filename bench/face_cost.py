@@ -9,14 +9,21 @@ decoded at 1/4 scale (a 640-pixel box) and the cascade on a 640-pixel copy.
 CPU is user + system of this process (OpenCV's threads included), the median
 of ``-n`` runs after one warm-up. Then the recall of both settings: the real
 portrait of the face tests pasted into a 12 MP frame at decreasing heights,
-and the smallest found by each.
+and the smallest found by each. Last, a wound photo's inspection and
+measurement together (``inspect_media`` with the wound specialty, then
+``measure_photo``, which refuses these marker-less photos after the search):
+"two decodes" is a photo not measured next in the same process (the preview
+and the search copy decoded each), "one decode" one that is
+(``for_measurement``: the preview derived from the search copy, which the
+measurement takes).
 
-    .venv/bin/python bench/face_cost.py [-n 15]
+    .venv/bin/python bench/face_cost.py [-n 15] [--wound-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import resource
 import statistics
@@ -31,6 +38,8 @@ from PIL import Image, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.photos import bases
+from encapsulate import Specialty, inspect_media
+from encapsulate.measure import MeasurementRefused, measure_photo
 from encapsulate.media.privacy import FACE_DETECTION_SIDE, count_faces
 from encapsulate.photo.camera_jpeg import read_camera_jpeg
 from encapsulate.photo.jpeg_wrap import preview_pixels
@@ -82,12 +91,46 @@ def _smallest_found(side: int) -> str:
     return found
 
 
+def inspected_and_measured(path: Path, *, for_measurement: bool) -> int | None:
+    """A wound photo's inspection then measurement, as the cpu task chains them;
+    the faces inspection found."""
+    faces = inspect_media(path, specialty=Specialty.WOUND, for_measurement=for_measurement).faces
+    # No marker in these photos: refused after the search, as most wound photos are.
+    with contextlib.suppress(MeasurementRefused):
+        measure_photo(path)
+    return faces
+
+
+def _wound_rows(photos: tuple[Path, Path], repeat: int) -> None:
+    print()
+    print("| wound photo: inspect + measure | two decodes | one decode | saved | faces two / one |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, path in zip(("upright 4000x3000", "orientation 6, 4032x3024"), photos, strict=True):
+        faces = [inspected_and_measured(path, for_measurement=f) for f in (False, True)]
+        # Taken in turns, so that a neighbour's load on the machine weighs on both alike.
+        times: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(repeat):
+            for shared in (False, True):
+                started = _cpu()
+                inspected_and_measured(path, for_measurement=shared)
+                times[shared].append(_cpu() - started)
+        two, one = (statistics.median(times[shared]) for shared in (False, True))
+        print(
+            f"| {label} | {two:.4f} | {one:.4f} | {two - one:.4f} ({(two - one) / two:.0%}) "
+            f"| {faces[0]} / {faces[1]} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=15, help="repetitions (median)")
+    parser.add_argument("--wound-only", action="store_true", help="only the inspect + measure rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         photos = bases(Path(tmp))
+        if args.wound_only:
+            _wound_rows(photos, args.n)
+            return
         print(
             "| photo | preview now | cascade now | faces now | preview before | cascade before "
             "| faces before | now / before |"
@@ -112,6 +155,7 @@ def main() -> None:
                 f"| {count_faces(old_preview, side=BEFORE_SIDE)} "
                 f"| {total_now:.4f} / {total_before:.4f} = {total_now / total_before:.2f} |"
             )
+        _wound_rows(photos, args.n)
     print()
     print("| setting | smallest portrait found in a 12 MP frame |")
     print("| --- | --- |")

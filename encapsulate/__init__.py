@@ -90,19 +90,26 @@ __all__ = [
 ]
 
 
-def inspect_media(path: Path, *, specialty: Specialty | None = None) -> MediaInfo:
+def inspect_media(
+    path: Path, *, specialty: Specialty | None = None, for_measurement: bool = False
+) -> MediaInfo:
     """Check the file's whole structure and describe it.
 
     With ``specialty``, a photo's faces are counted only where they decide its
     Recognizable Visual Features (``media.privacy.faces_decide``); elsewhere
-    ``MediaInfo.faces`` is None.
+    ``MediaInfo.faces`` is None. ``for_measurement``: the photo is measured
+    next in this process (``measure.measure_photo``), so a camera JPEG's faces
+    are counted on the marker search's copy, decoded once for both.
 
     Raises ``MediaError`` (empty, truncated, corrupt) or
     ``UnsupportedMediaError`` (text, a format not handled yet).
     """
     path = Path(path)
     detect_faces = specialty is None or faces_decide(specialty)
-    return inspector(sniff_file(path), detect_faces=detect_faces)(path)
+    inspect = inspector(
+        sniff_file(path), detect_faces=detect_faces, for_measurement=for_measurement
+    )
+    return inspect(path)
 
 
 def wrap(

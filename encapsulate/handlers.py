@@ -93,14 +93,22 @@ def _handler(media_type: MediaType) -> Handler:
 FACE_INSPECTORS = frozenset(
     ("encapsulate.photo.jpeg_wrap:inspect_jpeg", "encapsulate.photo.raster_wrap:inspect_raster")
 )
+# The inspectors that can decode the measurement's search copy for the faces
+# (``for_measurement``); a decoded raster has its pixels whole anyway.
+SEARCH_COPY_INSPECTORS = frozenset(("encapsulate.photo.jpeg_wrap:inspect_jpeg",))
 
 
-def inspector(media_type: MediaType, *, detect_faces: bool = True) -> Callable[..., Any]:
+def inspector(
+    media_type: MediaType, *, detect_faces: bool = True, for_measurement: bool = False
+) -> Callable[..., Any]:
     name = _handler(media_type).inspect
     inspect = _load(name)
-    if detect_faces or name not in FACE_INSPECTORS:
-        return inspect
-    return functools.partial(inspect, detect_faces=False)
+    options: dict[str, bool] = {}
+    if not detect_faces and name in FACE_INSPECTORS:
+        options["detect_faces"] = False
+    if for_measurement and name in SEARCH_COPY_INSPECTORS:
+        options["for_measurement"] = True
+    return functools.partial(inspect, **options) if options else inspect
 
 
 def wrapper(media_type: MediaType) -> Callable[..., Any]:

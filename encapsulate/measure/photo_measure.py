@@ -30,18 +30,9 @@ from encapsulate.measure.plane import (
     view_angle_deg,
 )
 from encapsulate.measure.refusal import MeasurementRefused
+from encapsulate.photo.gray_copy import gray_copy, register_heif
 
 _FOCAL_35MM = 0xA405
-# What ImageOps.exif_transpose does for each EXIF Orientation (TIFF 6.0, tag 274).
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 Method = Literal["outline", "auto"]
 
 
@@ -82,23 +73,6 @@ class DisplayedPhoto:
     focal_35mm: float | None
 
 
-def _register_heif() -> None:
-    # pillow-heif hands HEIC over already turned, its Orientation reset to 1.
-    try:
-        import pillow_heif
-    except ImportError:  # pragma: no cover - the hub installs it
-        return
-    pillow_heif.register_heif_opener()
-
-
-def _opened(path: Path) -> Image.Image:
-    _register_heif()
-    try:
-        return Image.open(path)
-    except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise MeasurementRefused(f"the photo cannot be read: {error}") from None
-
-
 def read_search_copy(path: Path) -> tuple[np.ndarray, tuple[int, int]]:
     """The photo as displayed (EXIF orientation applied), grey and reduced
     ``SEARCH_REDUCTION`` times, with its displayed full size (width, height).
@@ -108,29 +82,20 @@ def read_search_copy(path: Path) -> tuple[np.ndarray, tuple[int, int]]:
     formats are decoded whole and reduced. Either way a pixel is the mean of a
     square of full-resolution pixels, as ``marker.search_copy`` makes it (an
     odd side turned by the orientation moves the copy by under a full pixel,
-    which the corners' refinement absorbs).
+    which the corners' refinement absorbs). The copy inspection decoded for
+    this file is taken rather than decoded again (``photo.gray_copy``).
     """
     try:
-        with _opened(path) as opened:
-            width, height = opened.size
-            orientation = opened.getexif().get(ExifTags.Base.Orientation, 1)
-            opened.draft("L", (width // SEARCH_REDUCTION, height // SEARCH_REDUCTION))
-            gray = opened.convert("L")
+        copy = gray_copy(path, reduction=SEARCH_REDUCTION)
     except (OSError, UnidentifiedImageError, ValueError) as error:
         raise MeasurementRefused(f"the photo cannot be read: {error}") from None
-    if gray.size[0] > -(-width // SEARCH_REDUCTION):
-        gray = gray.reduce(SEARCH_REDUCTION)
-    turn = _TRANSPOSE.get(orientation)
-    if turn is not None:
-        gray = gray.transpose(turn)
-    full = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-    return np.asarray(gray), full
+    return copy.pixels, copy.full_size
 
 
 def read_displayed(path: Path) -> DisplayedPhoto:
     """Decode ``path`` and apply its EXIF orientation, as a viewer (and the DICOM
     photo, whose pixels are turned before wrapping) shows it."""
-    _register_heif()
+    register_heif()
     try:
         with Image.open(path) as opened:
             exif = opened.getexif()

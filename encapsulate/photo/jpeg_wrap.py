@@ -35,13 +35,22 @@ from encapsulate.photo.camera_jpeg import (
     pixel_stream,
     read_camera_jpeg,
 )
+from encapsulate.photo.gray_copy import GrayCopy, gray_copy
 from encapsulate.photo.pixels import from_camera_stream
 from encapsulate.written import WrittenInstance
 
 
-def inspect_jpeg(path: Path, *, detect_faces: bool = True) -> MediaInfo:
+def inspect_jpeg(
+    path: Path, *, detect_faces: bool = True, for_measurement: bool = False
+) -> MediaInfo:
     """The JPEG's structure and capture facts, and the faces in it (``faces`` None
-    when not ``detect_faces``)."""
+    when not ``detect_faces``).
+
+    ``for_measurement``: the photo is measured next in this process, so the faces
+    are looked for on a preview derived from the marker search's copy, decoded
+    here and kept for ``measure_photo`` (``photo.gray_copy``): one reduced
+    decode instead of two.
+    """
     try:
         jpeg = read_camera_jpeg(path)
     except NeedsDecoding:
@@ -50,24 +59,42 @@ def inspect_jpeg(path: Path, *, detect_faces: bool = True) -> MediaInfo:
         return inspect_raster(path, detect_faces=detect_faces)
     if not detect_faces:
         return jpeg.info
-    preview = preview_pixels(jpeg)
+    preview = preview_pixels(jpeg, search=_search_copy(path) if for_measurement else None)
     faces = count_faces(preview) if preview is not None else None
     return dataclasses.replace(jpeg.info, faces=faces)
 
 
-def preview_pixels(jpeg: CameraJpeg) -> np.ndarray | None:
+def _search_copy(path: Path) -> GrayCopy | None:
+    # Imported here: the marker module loads OpenCV's ArUco, which only a
+    # photo to be measured needs.
+    from encapsulate.measure.marker import SEARCH_REDUCTION
+
+    try:
+        return gray_copy(path, reduction=SEARCH_REDUCTION, keep=True)
+    except (OSError, ValueError, SyntaxError):
+        return None  # the measurement reads the photo again and says why it cannot
+
+
+def preview_pixels(jpeg: CameraJpeg, *, search: GrayCopy | None = None) -> np.ndarray | None:
     """A small upright grey copy for face detection.
 
     libjpeg's DCT scaling (Pillow ``draft``) decodes at 1/2..1/8 size for a
     fraction of a full decode (the entropy decoding, which no scale skips, is
     most of what is left), which is all face detection needs: the smallest
-    scale whose long side still reaches ``FACE_DETECTION_SIDE``.
+    scale whose long side still reaches ``FACE_DETECTION_SIDE``. Given
+    ``search``, an upright grey copy of the same photo already decoded at a
+    scale that divides that one, the preview is reduced from it instead (box
+    means, what the DCT scaling nearly is) and nothing is decoded.
     """
     try:
         with Image.open(io.BytesIO(jpeg.data)) as image:
             width, height = image.size
             fit = FACE_DETECTION_SIDE / max(width, height)
-            image.draft("L", (max(1, round(width * fit)), max(1, round(height * fit))))
+            drafted = image.draft("L", (max(1, round(width * fit)), max(1, round(height * fit))))
+            # Pillow's draft answers the box it will decode: its width says the scale.
+            scale = round(width / drafted[1][2]) if drafted is not None else 1
+            if search is not None and scale % search.reduction == 0:
+                return np.asarray(Image.fromarray(search.pixels).reduce(scale // search.reduction))
             image.load()
             return np.asarray(ImageOps.exif_transpose(image).convert("L"))
     except (OSError, ValueError, SyntaxError):

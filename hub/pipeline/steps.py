@@ -40,7 +40,10 @@ def _rejected(capture: Capture, source: CaptureStatus, step: str, reason: str) -
     return False
 
 
-def capture_inspect(*, capture_id: UUID | str) -> bool:
+def capture_inspect(*, capture_id: UUID | str, measured_next: bool = False) -> bool:
+    """Inspects the capture's original. ``measured_next``: the caller goes on to
+    measure it in this process (the steps chained in one task), so a photo to be
+    measured is decoded once for its faces and its marker search."""
     capture = capture_claim(capture_id, CaptureStatus.RECEIVED)
     if capture is None:
         return False
@@ -50,6 +53,7 @@ def capture_inspect(*, capture_id: UUID | str) -> bool:
         info = inspect_media(
             data_path(capture.original_path),
             specialty=parse_context(capture.context).specialty,
+            for_measurement=measured_next and measurement_wanted(capture),
         )
     except MediaError as error:
         return _rejected(capture, CaptureStatus.RECEIVED, "inspection", error.reason)

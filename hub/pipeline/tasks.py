@@ -121,9 +121,10 @@ def inspect_capture(capture_id: str) -> None:
     needs no other service (see above)."""
     delivery_ids: list[int] = []
     with step(capture_id):
-        if not capture_inspect(capture_id=capture_id):
+        local = matching_is_local()
+        if not capture_inspect(capture_id=capture_id, measured_next=local):
             return
-        if not matching_is_local():
+        if not local:
             send(match_capture, capture_id)
             return
         if capture_match(capture_id=capture_id).moved:

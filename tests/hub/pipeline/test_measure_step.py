@@ -9,6 +9,7 @@ import pydicom
 import pytest
 
 from encapsulate.iods.measurement_report import read_measurement_report
+from encapsulate.photo import gray_copy as gray_copy_module
 from hub.accounts.roles import Role
 from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture, CaptureStatus, DicomInstance
@@ -24,7 +25,7 @@ from tests.media import make_jpeg
 pytestmark = pytest.mark.django_db
 
 
-def encapsulated(photo: bytes, specialty: str = "wound") -> Capture:
+def encapsulated(photo: bytes, specialty: str = "wound", *, measured_next: bool = False) -> Capture:
     user = user_create_or_update(username="measurer", role=Role.CAPTURER)
     capture = capture_receive(
         user=user,
@@ -32,7 +33,7 @@ def encapsulated(photo: bytes, specialty: str = "wound") -> Capture:
         context_data={"patient": {"id": "MRN-7"}, "specialty": specialty},
         max_bytes=10**9,
     ).capture
-    assert capture_inspect(capture_id=capture.id)
+    assert capture_inspect(capture_id=capture.id, measured_next=measured_next)
     assert capture_match(capture_id=capture.id).moved
     assert capture_encapsulate(capture_id=capture.id)
     capture.refresh_from_db()
@@ -72,6 +73,33 @@ def test_a_wound_photo_with_a_marker_gets_its_sr_in_the_photos_study(scene) -> N
     capture.refresh_from_db()
     assert capture.status in (CaptureStatus.DELIVERING, CaptureStatus.ENCAPSULATED)
     assert capture.instances.count() == 2
+
+
+def test_a_photo_measured_next_is_decoded_once_and_measured_the_same(
+    scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = encapsulated(scene.jpeg())
+    assert capture_measure(capture_id=alone.id)
+    monkeypatch.setattr(gray_copy_module, "_kept", None)
+    decoded: list[str] = []
+    real = gray_copy_module._decoded
+
+    def counted(file, reduction):  # type: ignore[no-untyped-def]
+        decoded.append(file.name)
+        return real(file, reduction)
+
+    monkeypatch.setattr(gray_copy_module, "_decoded", counted)
+
+    chained = encapsulated(scene.jpeg(), measured_next=True)
+    original = str(data_path(chained.original_path).resolve())
+    assert decoded == [original]  # at inspection, for the faces
+    assert capture_measure(capture_id=chained.id)
+    assert decoded == [original]  # and the marker search took it
+    alone.refresh_from_db()
+    chained.refresh_from_db()
+    assert chained.media_info["faces"] == alone.media_info["faces"]
+    assert chained.measurement_state == MEASURED
+    assert chained.measurement == alone.measurement
 
 
 def test_a_retried_measurement_writes_the_same_bytes(scene) -> None:
