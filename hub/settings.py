@@ -202,13 +202,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 HUB_QUEUE_CPU = f"{HUB_QUEUE_PREFIX}.cpu"
 HUB_QUEUE_IO = f"{HUB_QUEUE_PREFIX}.io"
 CELERY_TASK_DEFAULT_QUEUE = HUB_QUEUE_IO
+# A capture's first step waits behind later steps (hub/pipeline/tasks.py says why).
+# Redis and the filesystem broker take priority 0 (or none) first; RabbitMQ the
+# highest first, none counting as 0, and only from queues declared with
+# x-max-priority (Celery declares them so).
+_FIRST_STEP: dict[str, int] = {"priority": 9}
+_LATER_STEP: dict[str, int] = {}
+if CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    CELERY_TASK_QUEUE_MAX_PRIORITY = 9
+    _FIRST_STEP, _LATER_STEP = {}, {"priority": 9}
 # CPU-heavy steps on their own queue; every other task (delivery, look-ups,
 # notices, the sweep) waits on network I/O and takes the default one.
 CELERY_TASK_ROUTES = {
-    # A capture's first step waits behind later steps (hub/pipeline/tasks.py says why).
-    "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU, "priority": 9},
-    "hub.pipeline.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU},
-    "hub.pipeline.tasks.measure_capture": {"queue": HUB_QUEUE_CPU},
+    "hub.pipeline.tasks.inspect_capture": {"queue": HUB_QUEUE_CPU, **_FIRST_STEP},
+    "hub.pipeline.tasks.encapsulate_capture": {"queue": HUB_QUEUE_CPU, **_LATER_STEP},
+    "hub.pipeline.tasks.measure_capture": {"queue": HUB_QUEUE_CPU, **_LATER_STEP},
 }
 # Surviving faults (hub.pipeline.resume, hub.captures.leases, hub.pipeline.broker).
 # Work whose message may be lost is enqueued again after this long without news.
