@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
+from encapsulate.dicom.output_file import WrittenFile
+
 
 @dataclass(frozen=True)
 class WrittenInstance:
@@ -19,12 +21,15 @@ class WrittenInstance:
     study_instance_uid: str
     transfer_syntax_uid: str
     derived: bool
+    # The file's sha256 as it was written (WrittenFile.sha256); None: read it again.
+    sha256: str | None = None
 
     @classmethod
-    def of(cls, dataset: Dataset, path: Path, *, derived: bool) -> WrittenInstance:
-        """What was written at `path`, as `dataset` says it."""
+    def of(cls, dataset: Dataset, written: WrittenFile, *, derived: bool) -> WrittenInstance:
+        """What was written, as `dataset` says it."""
         return cls(
-            path=path,
+            path=written.path,
+            sha256=written.sha256,
             sop_class_uid=str(dataset.SOPClassUID),
             sop_instance_uid=str(dataset.SOPInstanceUID),
             series_instance_uid=str(dataset.SeriesInstanceUID),

@@ -19,7 +19,7 @@ from pydicom import config
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate_buffer
 
-from encapsulate.dicom.output_file import write_atomically
+from encapsulate.dicom.output_file import WrittenFile, write_atomically
 
 COPY_CHUNK = 4 * 1024 * 1024
 
@@ -64,7 +64,7 @@ def fragment_windows(stream: BinaryIO, size: int, fragment_limit: int) -> list[F
 
 def write_video_instance(
     dataset: Dataset, stream_path: Path, target: Path, *, fragment_limit: int
-) -> Path:
+) -> WrittenFile:
     """Write ``dataset`` with the file at ``stream_path`` as its Pixel Data, atomically.
 
     One fragment when the file fits in one, else fragments of at most

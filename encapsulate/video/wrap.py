@@ -136,7 +136,7 @@ def wrap_video(
             identity=identity,
             producer=producer,
         )
-        target = write_video_instance(
+        written = write_video_instance(
             dataset,
             stream_path,
             out_dir / f"{identity.sop_instance_uid}.dcm",
@@ -146,7 +146,8 @@ def wrap_video(
         work.unlink(missing_ok=True)
     return [
         WrittenInstance(
-            path=target,
+            path=written.path,
+            sha256=written.sha256,
             sop_class_uid=iod.sop_class_uid,
             sop_instance_uid=identity.sop_instance_uid,
             series_instance_uid=identity.series_instance_uid,

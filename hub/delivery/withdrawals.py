@@ -60,7 +60,7 @@ def _withdraw(group: list[Withdrawal]) -> None:
     )
     path = write_atomically(
         note, instance_directory(first.capture_id) / f"rejection-{first.note_sop_instance_uid}.dcm"
-    )
+    ).path
     for destination in configured_destinations():
         archive = sender_for(destination)
         if isinstance(archive, StowSender | CStoreSender):

@@ -179,9 +179,10 @@ def _measure(capture: Capture) -> bool:
         measured_at=datetime.fromisoformat(uids["measured_at"]),
         producer=hub_producer(),
     )
-    path = write_atomically(
+    report_file = write_atomically(
         report, instance_directory(capture.id) / f"{identity.sop_instance_uid}.dcm"
     )
+    path = report_file.path
     written = pydicom.dcmread(path, stop_before_pixels=True)
     with transaction.atomic():
         DicomInstance.objects.update_or_create(
@@ -192,7 +193,7 @@ def _measure(capture: Capture) -> bool:
                 "transfer_syntax_uid": str(written.file_meta.TransferSyntaxUID),
                 "path": str(path.relative_to(settings.HUB_DATA_DIR)),
                 "size": path.stat().st_size,
-                "sha256": file_sha256(path),
+                "sha256": report_file.sha256 or file_sha256(path),
                 "derived": True,
             },
         )

@@ -124,7 +124,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
                     "transfer_syntax_uid": instance.transfer_syntax_uid,
                     "path": str(instance.path.relative_to(settings.HUB_DATA_DIR)),
                     "size": instance.path.stat().st_size,
-                    "sha256": file_sha256(instance.path),
+                    "sha256": instance.sha256 or file_sha256(instance.path),
                     "derived": instance.derived,
                 },
             )

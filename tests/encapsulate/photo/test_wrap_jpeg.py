@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def _wrap(
     [written] = wrap(
         source, context=context, identity=identity or InstanceIdentity.mint(), out_dir=out
     )
+    # The digest taken while writing is the file's (the hub stores it, reading nothing again).
+    assert written.sha256 == hashlib.sha256(written.path.read_bytes()).hexdigest()
     dataset = pydicom.dcmread(written.path)
     fragment = next(generate_frames(dataset.PixelData, number_of_frames=1))
     return written, dataset, fragment

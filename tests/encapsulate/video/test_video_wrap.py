@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import subprocess
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def _wrap(
 ) -> tuple[WrittenInstance, pydicom.Dataset, bytes]:
     out.mkdir(exist_ok=True)
     [written] = wrap(source, context=context, identity=InstanceIdentity.mint(), out_dir=out)
+    # The digest taken while writing is the file's (the hub stores it, reading nothing again).
+    assert written.sha256 == hashlib.sha256(written.path.read_bytes()).hexdigest()
     dataset = pydicom.dcmread(written.path)
     stream = b"".join(generate_fragments(dataset.PixelData))
     return written, dataset, stream
