@@ -10,9 +10,15 @@ built from `transport.client.hostname` - None by then - and the AttributeError
 is not a connection error, so it ends the worker ("Unrecoverable error:
 AttributeError: 'NoneType' object has no attribute 'hostname'", exit 1).
 
-Skipping that second restore loses nothing: the messages are still in Redis's
-unacked hash, and every consumer's `restore_visible` puts them back on their
-queue once the visibility timeout (HUB_BROKER_VISIBILITY_TIMEOUT) has passed.
+The same cleared client ends the worker a second way: a task that finished
+while the broker was away is acknowledged after the reconnection, on its old
+channel (seen in bench/chaos.py: a Redis restart 6 s long). `QoS.ack` and
+`QoS.reject` leave such a message in Redis, as the restore does.
+
+Skipping that second restore, and those acknowledgements, loses nothing:
+the messages are still in Redis's unacked hash, and every consumer's
+`restore_visible` puts them back on their queue once the visibility timeout
+(HUB_BROKER_VISIBILITY_TIMEOUT) has passed.
 Besides, the database, not the broker, says what work is left: the resume
 sweep re-enqueues it, and a step run twice does nothing (it claims first).
 """
@@ -30,12 +36,36 @@ from kombu.utils.json import dumps
 
 
 class QoS(redis.QoS):
+    def _collected(self) -> bool:
+        # A closed channel has let go of its connection too.
+        connection = self.channel.connection
+        return connection is None or connection.client is None
+
     def restore_unacked(self, client: object = None) -> None:
-        if self.channel.connection.client is None:
+        if self._collected():
             # The connection was collected after a broker loss: leave the
             # messages to the visibility timeout (see the module's docstring).
             return
         super().restore_unacked(client)
+
+    def ack(self, delivery_tag: str) -> None:
+        if self._collected():
+            # A task that finished while the broker was away is acknowledged
+            # once the worker has reconnected, on the channel it came from, now
+            # collected: its Redis client would be built from the cleared
+            # transport client ("'NoneType' object has no attribute 'client'",
+            # an Unrecoverable error that ends the worker). The message stays
+            # in the unacked hash until the visibility timeout restores it; run
+            # again, its step finds its work claimed or done.
+            super(redis.QoS, self).ack(delivery_tag)  # forgotten here only
+            return
+        super().ack(delivery_tag)
+
+    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        if self._collected():
+            super(redis.QoS, self).ack(delivery_tag)  # as `ack` above
+            return
+        super().reject(delivery_tag, requeue)
 
 
 class Channel(redis.Channel):
