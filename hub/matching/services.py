@@ -72,16 +72,32 @@ def session_series_join(
     capture: Capture, context: CaptureContext, study_uid: str, study: StudyFacts
 ) -> SessionSeries:
     """The series of the capture's body site in its session's study: the first capture
-    of a site starts it with its own Series Instance UID and the number it was given."""
-    series, _ = SessionSeries.objects.get_or_create(
-        session_id=capture.session_id,
-        study_instance_uid=study_uid,
-        site=session_site(context),
-        defaults={
-            "series_instance_uid": capture.series_instance_uid,
-            "series_number": study.series_number or 1,
-        },
-    )
+    of a site starts it with its own Series Instance UID and the study's next number.
+
+    The study's row is locked while the site's series is looked for and made, so
+    that two captures of one site matched at once share one series and one
+    number, and the study's numbers have no gap (each was taken for a series).
+    """
+    key = study_key(context, session=capture.session_id)
+    assert key is not None  # a session's study always has one
+    site = session_site(context)
+    with transaction.atomic():
+        assignment = StudyAssignment.objects.select_for_update().get(key=key[:512])
+        series = SessionSeries.objects.filter(
+            session_id=capture.session_id, study_instance_uid=study_uid, site=site
+        ).first()
+        if series is None:
+            StudyAssignment.objects.filter(pk=assignment.pk).update(
+                series_count=F("series_count") + 1
+            )
+            assignment.refresh_from_db(fields=["series_count"])
+            series = SessionSeries.objects.create(
+                session_id=capture.session_id,
+                study_instance_uid=study_uid,
+                site=site,
+                series_instance_uid=capture.series_instance_uid,
+                series_number=assignment.series_count,
+            )
     return series
 
 
@@ -119,13 +135,16 @@ def assign_study(
     started: datetime,
     series_number: int | None = None,
     session: UUID | None = None,
+    allocate_series: bool = True,
 ) -> tuple[str, StudyFacts]:
     """The Study Instance UID this capture joins (the order's own UID wins), and the
     study's attributes: the first capture's time and description, the same for
     every instance of the study, and this capture's series number in it.
 
     ``series_number`` is the one the capture already has in this study (a match
-    run again); otherwise the study's next one is taken.
+    run again); otherwise the study's next one is taken, unless not
+    ``allocate_series`` (a session's capture: its site's series gives the
+    number, `session_series_join`).
     """
     ordered_uid = context.order.study_instance_uid if context.order else None
     start = study_start(started, context)
@@ -144,7 +163,7 @@ def assign_study(
     if assignment.started_at is None:
         # Assigned before studies kept their attributes: the first capture since sets them.
         StudyAssignment.objects.filter(pk=assignment.pk, started_at=None).update(**facts)
-    if series_number is None:
+    if series_number is None and allocate_series:
         StudyAssignment.objects.filter(pk=assignment.pk).update(series_count=F("series_count") + 1)
     assignment.refresh_from_db()
     study = StudyFacts(
@@ -286,6 +305,7 @@ def capture_match(*, capture_id: UUID | str) -> MatchResult:
             started=captured_at(capture, sent),
             series_number=kept,
             session=session,
+            allocate_series=session is None,
         )
         series_uid = capture.series_instance_uid
         if session is not None:

@@ -13,6 +13,7 @@ from hub.accounts.services import user_create_or_update
 from hub.captures.models import Capture, CaptureStatus
 from hub.captures.sessions import session_open
 from hub.captures.states import capture_move
+from hub.matching import services
 from hub.matching.services import capture_match
 from hub.pipeline.operators import capture_correct
 from tests.hub.factories import received_capture
@@ -109,3 +110,19 @@ def test_a_corrected_capture_gets_its_measurement_minted_afresh(tmp_path: Path) 
     # The old SR's UIDs are withdrawn with the photo's: a new measurement mints its own.
     assert capture.measurement_uids is None
     assert capture.measurement_state == ""
+
+
+def test_two_captures_of_a_site_matched_at_once_leave_no_gap_in_the_series_numbers(
+    tmp_path: Path, session: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers match photos of one site at the same moment: each looks for the
+    site's series before the other has made it. Seen in CI as series numbers
+    1, 1, 3 for leg, leg and foot."""
+    monkeypatch.setattr(services, "session_series", lambda *arguments: None)
+
+    leg = matched(tmp_path, "a", session=session, body_site=LEG)
+    leg_again = matched(tmp_path, "b", session=session, body_site=LEG)
+    foot = matched(tmp_path, "c", session=session, body_site=FOOT)
+
+    assert leg.series_instance_uid == leg_again.series_instance_uid != foot.series_instance_uid
+    assert [series_number(c) for c in (leg, leg_again, foot)] == [1, 1, 2]
