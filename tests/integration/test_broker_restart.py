@@ -51,6 +51,13 @@ def _alive(worker: CeleryWorker) -> bool:
     return worker.process is not None and worker.process.poll() is None
 
 
+def _delivery_under_way(capture_ids: list[str]) -> bool:
+    """A delivery of one of the captures holds its lease: its message is unacknowledged."""
+    return Delivery.objects.filter(
+        capture_id__in=capture_ids, status__in=OPEN, lease_until__gt=timezone.now()
+    ).exists()
+
+
 def test_a_worker_holding_unacknowledged_work_survives_redis_restarts_and_finishes_it(
     orthanc: OrthancPeer, tmp_path: Path
 ) -> None:
@@ -85,9 +92,7 @@ def test_a_worker_holding_unacknowledged_work_survives_redis_restarts_and_finish
         for capture_id in ids:
             enqueue(redis.url, inspect_capture, capture_id)
         wait_until(
-            lambda: Delivery.objects.filter(
-                capture_id__in=ids, status__in=OPEN, lease_until__gt=timezone.now()
-            ).exists(),
+            lambda: _delivery_under_way(ids),
             timeout=60,
             what="a delivery under way",
             log=worker.log_tail(),
@@ -108,9 +113,7 @@ def test_a_worker_holding_unacknowledged_work_survives_redis_restarts_and_finish
         last = str(received_capture(tmp_path / "c3", patient_id="BR-3").id)
         enqueue(redis.url, inspect_capture, last)
         wait_until(
-            lambda: Delivery.objects.filter(
-                capture_id=last, status__in=OPEN, lease_until__gt=timezone.now()
-            ).exists(),
+            lambda: _delivery_under_way([last]),
             timeout=60,
             what="the last delivery under way",
             log=worker.log_tail(),
