@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 # Debian packages: what the hub runs with, and what the tests run against.
-RUN_PACKAGES := libjpeg-turbo-progs ffmpeg
-TEST_PACKAGES := $(RUN_PACKAGES) orthanc orthanc-dicomweb dcmtk dicom3tools libimage-exiftool-perl chromium
+# libturbojpeg0 turns photos in process; jpegtran (libjpeg-turbo-progs) is the tests'
+# and benchmarks' reference for it.
+RUN_PACKAGES := libturbojpeg0 ffmpeg
+TEST_PACKAGES := $(RUN_PACKAGES) libjpeg-turbo-progs orthanc orthanc-dicomweb dcmtk dicom3tools libimage-exiftool-perl chromium
 
 .PHONY: run test test-embedded check lint format install system-run system-test migrations bench node-deps apt
 

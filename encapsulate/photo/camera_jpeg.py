@@ -2,9 +2,9 @@
 
 The camera's bitstream is kept whenever possible (STANDARDS.md, Photos):
 metadata segments are dropped at the marker level, orientation and
-progressive-to-baseline are done by jpegtran on DCT coefficients. An image
-whose edges are not whole MCUs cannot be rotated so (``NotWholeMcus``): it is
-decoded, turned and stored losslessly by the raster path (DERIVED), never
+progressive-to-baseline are done on DCT coefficients (``jpeg_transform``). An
+image whose edges are not whole MCUs cannot be rotated so (``NotWholeMcus``):
+it is decoded, turned and stored losslessly by the raster path (DERIVED), never
 re-encoded as a 4:4:4 JPEG that YBR_FULL_422 would mislabel (PS3.5 8.2.1).
 """
 
@@ -50,8 +50,8 @@ class NotWholeMcus(NeedsDecoding):
     def __init__(self, orientation: int) -> None:
         super().__init__(
             f"EXIF orientation {orientation} applied by decoding the camera JPEG and storing the "
-            "turned pixels losslessly: its edges are not whole MCUs, so jpegtran could not "
-            "turn it without decoding"
+            "turned pixels losslessly: its edges are not whole MCUs, so they could not "
+            "be turned without decoding"
         )
 
 
@@ -151,7 +151,7 @@ def _icc_segments(structure: JpegStructure, data: bytes) -> list[bytes]:
 
 
 def _clean(stream: bytes, icc_segments: list[bytes]) -> tuple[bytes, JpegStructure]:
-    """Strip what jpegtran added (JFIF) and put the camera's ICC profile back."""
+    """Strip what the transform added (JFIF) and put the camera's ICC profile back."""
     structure = parse_jpeg(stream)
     stripped = strip_metadata(stream, structure)
     if icc_segments and not structure.find(APP2, ICC_SIGNATURE):
@@ -176,7 +176,7 @@ def pixel_stream(jpeg: CameraJpeg) -> PixelStream:
             raise NotWholeMcus(orientation) from None
         # Recorded so a reader knows the pixels were turned (values unchanged: ORIGINAL).
         derivation = (
-            f"EXIF orientation {orientation} applied losslessly (jpegtran moved the DCT "
+            f"EXIF orientation {orientation} applied losslessly (libjpeg-turbo moved the DCT "
             "blocks; no pixel value changed)"
         )
         stream, result = _clean(stream, icc_segments)

@@ -92,7 +92,7 @@ def test_every_orientation_is_applied(
             assert f"EXIF orientation {orientation} applied losslessly" in (
                 dataset.DerivationDescription
             )
-        # jpegtran moves DCT blocks; decoding after a rotation rounds slightly differently.
+        # The transform moves DCT blocks; decoding after a rotation rounds slightly differently.
         assert quality == float("inf") if orientation == 1 else quality > 50
     else:
         # Decoded, turned and stored losslessly: no 4:4:4 JPEG labelled YBR_FULL_422.
