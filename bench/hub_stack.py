@@ -186,12 +186,17 @@ def _manage(tree: Path, env: dict[str, str], *arguments: str) -> subprocess.Comp
     return done
 
 
-def _celery_commands(tree: Path, env: dict[str, str], data_dir: Path) -> list[tuple[str, list]]:
-    """The Celery children (name, command) that `make run` of `tree` starts."""
+def _launch_plan(
+    tree: Path, env: dict[str, str], data_dir: Path
+) -> tuple[list[tuple[str, list]], dict[str, str]]:
+    """What `make run` of `tree` starts: its Celery children (name, command), and
+    the environment it gives its children (a tree whose launcher sets none: `env`)."""
     script = (
         "import json, sys; from pathlib import Path; from hub.launch import hub_children; "
-        "print(json.dumps([[c.name, c.command] for c in hub_children(sys.executable, "
-        "Path(sys.argv[1])) if c.name not in ('web', 'dicom')]))"
+        "children = hub_children(sys.executable, Path(sys.argv[1])); "
+        "print(json.dumps({'celery': [[c.name, c.command] for c in children "
+        "if c.name not in ('web', 'dicom')], 'env': next((getattr(c, 'env', None) "
+        "for c in children if c.name == 'web'), None)}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(data_dir)],
@@ -201,7 +206,8 @@ def _celery_commands(tree: Path, env: dict[str, str], data_dir: Path) -> list[tu
         text=True,
         check=True,
     )
-    return [(name, command) for name, command in json.loads(done.stdout)]
+    plan = json.loads(done.stdout)
+    return [(name, command) for name, command in plan["celery"]], plan["env"] or env
 
 
 def _answers(url: str) -> bool:
@@ -251,10 +257,12 @@ def running_hub(
                 token = made.stdout.strip().splitlines()[-1].strip()
                 worker_log = logs / "celery.log"
                 workers: dict[str, subprocess.Popen[bytes]] = {}
-                # The commands of the tree's hub/launch.py; each process leads a
+                # The commands and environment of the tree's hub/launch.py (the
+                # references run in this script's own); each process leads a
                 # session of its own, so Ctrl-C reaches only this script, which
                 # stops them in order. All of them log into one file.
-                for name, command in _celery_commands(tree, env, data_dir):
+                celery, env = _launch_plan(tree, env, data_dir)
+                for name, command in celery:
                     with worker_log.open("ab") as log:
                         workers[name] = subprocess.Popen(
                             command,
