@@ -186,17 +186,12 @@ def _manage(tree: Path, env: dict[str, str], *arguments: str) -> subprocess.Comp
     return done
 
 
-def _launch_plan(
-    tree: Path, env: dict[str, str], data_dir: Path
-) -> tuple[list[tuple[str, list]], dict[str, str]]:
-    """What `make run` of `tree` starts: its Celery children (name, command), and
-    the environment it gives its children (a tree whose launcher sets none: `env`)."""
+def _celery_commands(tree: Path, env: dict[str, str], data_dir: Path) -> list[tuple[str, list]]:
+    """The Celery children (name, command) that `make run` of `tree` starts."""
     script = (
         "import json, sys; from pathlib import Path; from hub.launch import hub_children; "
-        "children = hub_children(sys.executable, Path(sys.argv[1])); "
-        "print(json.dumps({'celery': [[c.name, c.command] for c in children "
-        "if c.name not in ('web', 'dicom')], 'env': next((getattr(c, 'env', None) "
-        "for c in children if c.name == 'web'), None)}))"
+        "print(json.dumps([[c.name, c.command] for c in hub_children(sys.executable, "
+        "Path(sys.argv[1])) if c.name not in ('web', 'dicom')]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(data_dir)],
@@ -206,8 +201,7 @@ def _launch_plan(
         text=True,
         check=True,
     )
-    plan = json.loads(done.stdout)
-    return [(name, command) for name, command in plan["celery"]], plan["env"] or env
+    return [(name, command) for name, command in json.loads(done.stdout)]
 
 
 def _answers(url: str) -> bool:
@@ -257,12 +251,10 @@ def running_hub(
                 token = made.stdout.strip().splitlines()[-1].strip()
                 worker_log = logs / "celery.log"
                 workers: dict[str, subprocess.Popen[bytes]] = {}
-                # The commands and environment of the tree's hub/launch.py (the
-                # references run in this script's own); each process leads a
+                # The commands of the tree's hub/launch.py; each process leads a
                 # session of its own, so Ctrl-C reaches only this script, which
                 # stops them in order. All of them log into one file.
-                celery, env = _launch_plan(tree, env, data_dir)
-                for name, command in celery:
+                for name, command in _celery_commands(tree, env, data_dir):
                     with worker_log.open("ab") as log:
                         workers[name] = subprocess.Popen(
                             command,

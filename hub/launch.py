@@ -32,12 +32,6 @@ POLL_SECONDS = 0.5
 # gunicorn's default with the path (%(U)s) instead of the request line, and no
 # referrer: a query string may hold a patient's identifier, and no log line may.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
-# glibc's malloc on transparent huge pages (glibc 2.35 and later, where the
-# kernel's THP mode is `madvise` or `always`; elsewhere it is ignored). Each
-# photo's buffers are fresh memory (the lossless turn's 73 MB of coefficients,
-# the decoded copy, the body and the DICOM), and faulting them in 4 KiB at a
-# time cost a fifth of a capture's CPU on a virtual machine (bench/README.md).
-HUGE_PAGES = "glibc.malloc.hugetlb=1"
 
 
 @dataclass
@@ -133,16 +127,6 @@ def tls_arguments(environ: Mapping[str, str]) -> list[str]:
     return ["--certfile", cert, "--keyfile", key]
 
 
-def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The children's environment: ``environ``, malloc on huge pages added to its
-    GLIBC_TUNABLES unless they name ``glibc.malloc.hugetlb`` already (``=0``: off)."""
-    env = dict(environ)
-    tunables = env.get("GLIBC_TUNABLES", "")
-    if "glibc.malloc.hugetlb=" not in tunables:
-        env["GLIBC_TUNABLES"] = ":".join(filter(None, (tunables, HUGE_PAGES)))
-    return env
-
-
 def hub_children(python: str, data_dir: Path) -> list[Child]:
     host = os.environ.get("HUB_HOST", "127.0.0.1")
     port = os.environ.get("HUB_PORT", "8000")
@@ -154,7 +138,7 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
     dicom = [Child("dicom", [python, "manage.py", "dicom_listener"])]
     if os.environ.get("HUB_DICOM_PORT", "").strip() in ("", "0"):
         dicom = []
-    children = [
+    return [
         Child(
             "web",
             [
@@ -204,10 +188,6 @@ def hub_children(python: str, data_dir: Path) -> list[Child]:
         ),
         *dicom,
     ]
-    env = child_environment(os.environ)
-    for child in children:
-        child.env = env
-    return children
 
 
 def main() -> int:

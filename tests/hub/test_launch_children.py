@@ -1,5 +1,4 @@
-"""`make run`'s children: a worker per queue, the DICOM listener only where a port is set,
-and malloc on huge pages."""
+"""`make run` starts the DICOM listener as a supervised child only where a port is set."""
 
 from __future__ import annotations
 
@@ -48,36 +47,3 @@ def test_each_queue_has_a_worker_of_its_own(monkeypatch, tmp_path: Path) -> None
     assert option(children["cpu-worker"], "--hostname") != option(
         children["io-worker"], "--hostname"
     )
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        (None, "glibc.malloc.hugetlb=1"),
-        ("", "glibc.malloc.hugetlb=1"),
-        ("glibc.malloc.arena_max=2", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"),
-        # The operator's own word on huge pages stands, off included.
-        ("glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0"),
-        (
-            "glibc.malloc.hugetlb=2:glibc.malloc.arena_max=2",
-            "glibc.malloc.hugetlb=2:glibc.malloc.arena_max=2",
-        ),
-    ],
-)
-def test_every_child_gets_malloc_on_huge_pages_unless_told_otherwise(
-    monkeypatch, tmp_path: Path, given: str | None, expected: str
-) -> None:
-    if given is None:
-        monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
-    else:
-        monkeypatch.setenv("GLIBC_TUNABLES", given)
-    monkeypatch.setenv("HUB_DICOM_PORT", "11112")
-    monkeypatch.setenv("HUB_QUEUE_PREFIX", "ward")
-
-    children = hub_children("python", tmp_path)
-
-    for child in children:
-        assert child.env is not None
-        assert child.env["GLIBC_TUNABLES"] == expected, child.name
-        # Otherwise the environment is the hub's own.
-        assert child.env["HUB_QUEUE_PREFIX"] == "ward"
