@@ -55,24 +55,29 @@ def _seeds() -> dict[str, dict[str, Any] | None]:
     return {ARCHIVE: archive, MHD: mhd}
 
 
-def destinations_seed() -> None:
-    """Keeps the rows seeded from the settings in step with them (writes only on a change)."""
+def destinations_seed(rows: dict[str, Destination]) -> bool:
+    """Keeps the rows seeded from the settings in step with them (writes only on a
+    change); ``rows``: every destination row by name, as just read. True if it wrote."""
+    wrote = False
     for name, wanted in _seeds().items():
-        row = Destination.objects.filter(name=name).first()
+        row = rows.get(name)
         if row is not None and not row.from_settings:
             continue  # an operator's own row of that name wins
         if wanted is None:
             if row is not None and row.enabled:
                 Destination.objects.filter(id=row.id).update(enabled=False)
+                wrote = True
             continue
         wanted = {**wanted, "enabled": True, "from_settings": True}
         if row is not None and all(getattr(row, k) == v for k, v in wanted.items()):
             continue
+        wrote = True
         try:
             with transaction.atomic():
                 Destination.objects.update_or_create(name=name, defaults=wanted)
         except IntegrityError:
             pass  # another process seeded it at the same moment
+    return wrote
 
 
 def _as_this_process_sees_it(destination: Destination) -> Destination | None:
@@ -94,9 +99,12 @@ def _as_this_process_sees_it(destination: Destination) -> Destination | None:
 
 def configured_destinations() -> list[Destination]:
     """Every enabled destination, the seeded ones brought up to date first."""
-    destinations_seed()
-    rows = (_as_this_process_sees_it(d) for d in Destination.objects.all())
-    return [d for d in rows if d is not None]
+    # One read in the usual case, where the seeded rows are as the settings say.
+    rows = list(Destination.objects.all())
+    if destinations_seed({d.name: d for d in rows}):
+        rows = list(Destination.objects.all())
+    seen = (_as_this_process_sees_it(d) for d in rows)
+    return [d for d in seen if d is not None]
 
 
 def destination_secret(destination: Destination) -> str | None:

@@ -50,8 +50,11 @@ def capture_deliveries_start(*, capture_id: UUID | str) -> list[int]:
         )
         return []
     with transaction.atomic():
-        for destination in destinations:
-            Delivery.objects.get_or_create(capture=capture, destination=destination.name)
+        # One INSERT for them all; a delivery opened by an earlier try stays as it is.
+        Delivery.objects.bulk_create(
+            [Delivery(capture=capture, destination=d.name) for d in destinations],
+            ignore_conflicts=True,
+        )
         capture_move(
             capture.id,
             source=CaptureStatus.ENCAPSULATED,

@@ -30,14 +30,15 @@ from django.db import transaction
 from django.utils import timezone
 from pydicom.uid import generate_uid
 
-from encapsulate import InstanceIdentity, parse_context
+from encapsulate import InstanceIdentity, WrittenInstance, parse_context
 from encapsulate.context.capture import Specialty, WoundTracking
 from encapsulate.dicom.output_file import write_atomically
+from hub.captures.instances import instances_record
 from hub.captures.leases import capture_claim
 from hub.captures.models import Capture, CaptureStatus, DicomInstance
 from hub.captures.originals import delivers
 from hub.captures.states import capture_update
-from hub.captures.storage import data_path, file_sha256, instance_directory
+from hub.captures.storage import data_path, instance_directory
 from hub.wounds.models import Wound
 from hub.wounds.services import WoundRefused, capture_wound
 
@@ -124,13 +125,11 @@ def capture_measure(*, capture_id: UUID | str) -> bool:
     is no longer due (measured or refused), so that delivery may start."""
     if not measurement_due(capture_id):
         return not Capture.objects.filter(id=capture_id, measurement_state=DUE).exists()
-    last_try = Capture.objects.filter(
-        id=capture_id, step_attempts__gte=settings.HUB_STEP_MAX_ATTEMPTS - 1
-    ).exists()
     capture = capture_claim(capture_id, CaptureStatus.ENCAPSULATED)
     if capture is None:
         return False
-    if last_try:
+    # The claim counted this try: the last one the step has, it records why instead.
+    if capture.step_attempts >= settings.HUB_STEP_MAX_ATTEMPTS:
         return _refused(
             capture,
             f"the measurement was tried {settings.HUB_STEP_MAX_ATTEMPTS} times without "
@@ -182,21 +181,8 @@ def _measure(capture: Capture) -> bool:
     report_file = write_atomically(
         report, instance_directory(capture.id) / f"{identity.sop_instance_uid}.dcm"
     )
-    path = report_file.path
-    written = pydicom.dcmread(path, stop_before_pixels=True)
     with transaction.atomic():
-        DicomInstance.objects.update_or_create(
-            sop_instance_uid=identity.sop_instance_uid,
-            defaults={
-                "capture": capture,
-                "sop_class_uid": str(report.SOPClassUID),
-                "transfer_syntax_uid": str(written.file_meta.TransferSyntaxUID),
-                "path": str(path.relative_to(settings.HUB_DATA_DIR)),
-                "size": path.stat().st_size,
-                "sha256": report_file.sha256 or file_sha256(path),
-                "derived": True,
-            },
-        )
+        instances_record(capture, [WrittenInstance.of(report, report_file, derived=True)])
         return _finish(
             capture,
             measurement_state=MEASURED,

@@ -23,11 +23,12 @@ from encapsulate import (
     parse_context,
     wrap,
 )
+from hub.captures.instances import instances_record
 from hub.captures.leases import capture_claim, capture_release
-from hub.captures.models import Capture, CaptureStatus, DicomInstance
+from hub.captures.models import Capture, CaptureStatus
 from hub.captures.originals import delivers, original_keep
 from hub.captures.states import NEXT_STEP, capture_move
-from hub.captures.storage import data_path, file_sha256, instance_directory
+from hub.captures.storage import data_path, instance_directory
 from hub.pipeline.measure import DUE, measurement_wanted, photo_wound_tracking
 
 log = logging.getLogger(__name__)
@@ -115,19 +116,7 @@ def capture_encapsulate(*, capture_id: UUID | str) -> bool:
         capture_release(capture, error)
         raise
     with transaction.atomic():
-        for instance in written:
-            DicomInstance.objects.update_or_create(
-                sop_instance_uid=instance.sop_instance_uid,
-                defaults={
-                    "capture": capture,
-                    "sop_class_uid": instance.sop_class_uid,
-                    "transfer_syntax_uid": instance.transfer_syntax_uid,
-                    "path": str(instance.path.relative_to(settings.HUB_DATA_DIR)),
-                    "size": instance.path.stat().st_size,
-                    "sha256": instance.sha256 or file_sha256(instance.path),
-                    "derived": instance.derived,
-                },
-            )
+        instances_record(capture, written)
         return capture_move(
             capture.id,
             source=CaptureStatus.MATCHED,

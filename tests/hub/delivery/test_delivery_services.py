@@ -124,3 +124,19 @@ def test_a_delivery_whose_tries_were_all_killed_fails_instead_of_looping(
     assert capture.deliveries.get().status == DeliveryStatus.FAILED
     assert capture.status == CaptureStatus.FAILED
     assert "killed or ran out of time" in capture.reason
+
+
+def test_deliveries_opened_again_after_a_crash_keep_the_ones_already_there(
+    tmp_path: Path, nowhere: str
+) -> None:
+    capture = encapsulated(tmp_path)
+    (delivery_id,) = capture_deliveries_start(capture_id=capture.id)
+    Delivery.objects.filter(id=delivery_id).update(attempts=2, last_error="refused")
+    # The worker died after opening them and before the capture moved on: the
+    # sweep runs the step again on a capture still `encapsulated`.
+    capture.__class__.objects.filter(id=capture.id).update(status=CaptureStatus.ENCAPSULATED)
+
+    assert capture_deliveries_start(capture_id=capture.id) == [delivery_id]
+
+    (delivery,) = capture.deliveries.all()
+    assert (delivery.id, delivery.attempts, delivery.last_error) == (delivery_id, 2, "refused")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from hub.captures.models import Capture
 from hub.delivery.destinations import configured_destinations, destination_secret
@@ -106,3 +108,19 @@ def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
     secret.write_text("abc\n")
     destination = Destination(name="x", kind="mhd", secret_file=str(secret))
     assert destination_secret(destination) == "abc"
+
+
+def test_seeded_rows_in_step_with_the_settings_cost_one_read(settings) -> None:
+    settings.HUB_STOWRS_URL = "http://127.0.0.1:9/dicom-web"
+    settings.HUB_MHD_URL = None
+    (seeded,) = configured_destinations()  # the first call writes the row
+
+    with CaptureQueriesContext(connection) as queries:
+        (again,) = configured_destinations()
+
+    assert len(queries) == 1
+    assert (again.name, again.url) == (seeded.name, seeded.url)
+    # A setting changed: the row follows it, and what is returned is the row as written.
+    settings.HUB_STOWRS_URL = "http://127.0.0.1:10/dicom-web"
+    (moved,) = configured_destinations()
+    assert moved.url == Destination.objects.get(name="archive").url == settings.HUB_STOWRS_URL

@@ -3,6 +3,7 @@ the photo's study; one without is refused and goes on to delivery all the same."
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pydicom
@@ -61,6 +62,10 @@ def test_a_wound_photo_with_a_marker_gets_its_sr_in_the_photos_study(scene) -> N
     sr = DicomInstance.objects.get(capture=capture, derived=True)
     assert sr.sop_instance_uid == capture.measurement_uids["sop_instance_uid"]
     dataset = pydicom.dcmread(data_path(sr.path))
+    # The row says what the file holds, without the step reading it back.
+    assert sr.transfer_syntax_uid == dataset.file_meta.TransferSyntaxUID
+    assert sr.sop_class_uid == dataset.SOPClassUID
+    assert sr.sha256 == hashlib.sha256(data_path(sr.path).read_bytes()).hexdigest()
     assert dataset.StudyInstanceUID == capture.study_instance_uid
     assert dataset.SeriesInstanceUID not in (capture.series_instance_uid, "")
     reported = read_measurement_report(dataset)
