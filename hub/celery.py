@@ -20,3 +20,11 @@ def _connections_checked(**_: object) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_process_init.connect
+def _freed_memory_kept(**_: object) -> None:
+    """Each pool process keeps what a task frees for the next (hub/worker_memory.py)."""
+    from hub.worker_memory import keep_freed_memory
+
+    keep_freed_memory()

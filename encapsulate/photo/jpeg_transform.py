@@ -45,7 +45,7 @@ ORIENTATION_TRANSFORM: dict[int, int] = {
     8: _ROT270,
 }
 # What tjTransform says when TJXOPT_PERFECT refuses.
-_NOT_PERFECT = b"not perfect"
+_NOT_PERFECT = "not perfect"
 
 
 class TransformRefused(Exception):
@@ -135,7 +135,7 @@ def transform(stream: bytes, operation: int = 0, *, perfect: bool = False) -> by
         detail = (library.tjGetErrorStr2(handle) or b"").decode(errors="replace").strip()
     finally:
         library.tjDestroy(handle)
-    if _NOT_PERFECT in detail.encode():
+    if _NOT_PERFECT in detail:
         raise TransformRefused(detail)
     raise MediaError(
         "the JPEG's image data is corrupt"

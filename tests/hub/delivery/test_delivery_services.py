@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.captures.models import CaptureStatus
+from hub.captures.models import Capture, CaptureStatus
 from hub.delivery.models import Delivery, DeliveryStatus
 from hub.delivery.services import (
     capture_deliveries_start,
@@ -76,7 +76,7 @@ def test_an_operator_retry_starts_a_failed_capture_afresh(tmp_path: Path, nowher
     capture = encapsulated(tmp_path)
     (delivery_id,) = capture_deliveries_start(capture_id=capture.id)
     Delivery.objects.filter(id=delivery_id).update(status=DeliveryStatus.FAILED, attempts=3)
-    capture.__class__.objects.filter(id=capture.id).update(status=CaptureStatus.FAILED)
+    Capture.objects.filter(id=capture.id).update(status=CaptureStatus.FAILED)
 
     assert capture_delivery_retry(capture_id=capture.id) == [delivery_id]
     capture.refresh_from_db()
@@ -134,7 +134,7 @@ def test_deliveries_opened_again_after_a_crash_keep_the_ones_already_there(
     Delivery.objects.filter(id=delivery_id).update(attempts=2, last_error="refused")
     # The worker died after opening them and before the capture moved on: the
     # sweep runs the step again on a capture still `encapsulated`.
-    capture.__class__.objects.filter(id=capture.id).update(status=CaptureStatus.ENCAPSULATED)
+    Capture.objects.filter(id=capture.id).update(status=CaptureStatus.ENCAPSULATED)
 
     assert capture_deliveries_start(capture_id=capture.id) == [delivery_id]
 
