@@ -4,6 +4,8 @@ import os
 
 from celery import Celery, signals
 
+from hub.worker_memory import keep_freed_memory
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
 app = Celery("hub")
@@ -25,6 +27,4 @@ def _connections_checked(**_: object) -> None:
 @signals.worker_process_init.connect
 def _freed_memory_kept(**_: object) -> None:
     """Each pool process keeps what a task frees for the next (hub/worker_memory.py)."""
-    from hub.worker_memory import keep_freed_memory
-
     keep_freed_memory()

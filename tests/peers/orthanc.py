@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 from tests.peers.ports import free_port
 from tests.peers.process import stop_process, wait_until_answers
@@ -86,6 +88,10 @@ class OrthancPeer:
         self._process: subprocess.Popen[bytes] | None = None
         self._session = requests.Session()
         self._session.auth = (self.username, self.password)
+        # Orthanc closes a keep-alive connection idle for a second (KeepAliveTimeout):
+        # a request that meets that close on a pooled connection is sent again, for
+        # the methods that may be repeated (urllib3's default: GET, DELETE, PUT, ...).
+        self._session.mount("http://", HTTPAdapter(max_retries=Retry(total=2, backoff_factor=0)))
 
     # Addresses
 
