@@ -6,8 +6,8 @@ OpenCV's images for faces and the marker. glibc gives such blocks back to the
 kernel as soon as they are freed (mapped on their own above its mmap threshold,
 trimmed off the heap's top above its trim threshold), so the next photo faults
 every page in again and the kernel zero-fills it: on the project's machine
-about 18,000 page faults and 60-70 ms of system time for one turn of a rotated
-12 MP photo that takes about 90 ms of user time. With both thresholds raised
+about 18,000 page faults and 45-85 ms of system time for one turn of a rotated
+12 MP photo that takes about 100 ms of user time. With both thresholds raised
 the pages stay with the process: a worker's resident size stays at its peak
 between tasks instead of falling back, and the peak itself does not rise.
 Blocks larger than the mmap threshold are still mapped on their own and given
@@ -19,7 +19,7 @@ from __future__ import annotations
 import ctypes
 import platform
 
-# glibc's largest accepted mmap threshold on 64-bit (HEAP_MAX_SIZE / 2).
+# The most glibc's own moving threshold reaches on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX).
 MMAP_THRESHOLD = 32 << 20
 # Free memory at the heap's top kept instead of trimmed.
 TRIM_THRESHOLD = 256 << 20
