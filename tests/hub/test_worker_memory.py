@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc")
 
 ROUND_TRIP = """
-import ctypes, resource, sys
+import ctypes, resource
 {prepare}
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p

@@ -91,7 +91,7 @@ class OrthancPeer:
         # Orthanc closes a keep-alive connection idle for a second (KeepAliveTimeout):
         # a request that meets that close on a pooled connection is sent again, for
         # the methods that may be repeated (urllib3's default: GET, DELETE, PUT, ...).
-        self._session.mount("http://", HTTPAdapter(max_retries=Retry(total=2, backoff_factor=0)))
+        self._session.mount("http://", HTTPAdapter(max_retries=Retry(total=2)))
 
     # Addresses
 
